@@ -1,0 +1,108 @@
+# gosl-basics: the developer's menu.
+#   make             ./gosl-basics.fcgi (build/dev: -O2 -g, asserts on)
+#   make run         demo database from data/sample-name2key.csv, --server on 127.0.0.1:3000
+#   make test        installs missing Debian packages, then every test, plain and under ASan+UBSan
+#   make check       the test suite once, dev build only (quick loop while coding)
+#   make asan        the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench       figures against the SPEC budgets (1 M generated records)
+#   make clean       removes build/ and the binary
+# V=1 shows full commands. Each flavour builds in build/<flavour>/, so
+# switching flavours never needs a clean.
+
+FLAVOUR ?= dev
+B := build/$(FLAVOUR)
+BINARY := gosl-basics.fcgi
+
+CXX ?= g++
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Werror
+CPPFLAGS := -Iinclude -DFMT_HEADER_ONLY -MMD -MP
+CXXFLAGS := -std=c++17 $(WARNINGS)
+LDLIBS := -lleveldb -lsnappy -lfcgi -lboost_program_options -pthread
+
+ifeq ($(FLAVOUR),asan)
+  SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  CXXFLAGS += -O1 -g $(SAN)
+  LDFLAGS += $(SAN)
+else ifeq ($(FLAVOUR),release)
+  CXXFLAGS += -O2 -DNDEBUG
+else
+  CXXFLAGS += -O2 -g
+endif
+
+SRCS := $(wildcard src/*.cpp)
+OBJS := $(SRCS:%.cpp=$(B)/%.o)
+LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
+TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(B)/%.o)
+BENCH_SRCS := $(wildcard bench/*.cpp)
+TOOL_SRCS := $(wildcard tools/*.cpp)
+DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_SRCS:%.cpp=$(B)/%.d) $(TOOL_SRCS:%.cpp=$(B)/%.d)
+
+ifeq ($(V),1)
+  Q :=
+  SAY := @true
+else
+  Q := @
+  SAY := @printf '  %-6s %s\n'
+endif
+
+.PHONY: all run test check asan bench deps clean binary tests-binary
+.DEFAULT_GOAL := all
+
+all: $(BINARY)
+
+$(BINARY): $(B)/$(BINARY)
+	$(Q)cp $< $@
+
+binary: $(B)/$(BINARY)
+
+$(B)/$(BINARY): $(OBJS)
+	$(SAY) LINK $@
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(SAY) CXX $<
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+# Tests run the binary of their own flavour.
+$(B)/tests/%.o: CPPFLAGS += -DGOSL_TEST_BINARY='"$(CURDIR)/$(B)/$(BINARY)"' \
+                            -DGOSL_SOURCE_DIR='"$(CURDIR)"'
+
+$(B)/gosl-tests: $(LIB_OBJS) $(TEST_OBJS)
+	$(SAY) LINK $@
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests-binary: $(B)/gosl-tests $(B)/$(BINARY)
+
+$(B)/tools/%: $(B)/tools/%.o $(LIB_OBJS)
+	$(SAY) LINK $@
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench/%: $(B)/bench/%.o $(LIB_OBJS) $(filter $(B)/tests/support/%,$(TEST_OBJS))
+	$(SAY) LINK $@
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+check: tests-binary
+	$(B)/gosl-tests $(TESTS)
+
+asan:
+	$(MAKE) FLAVOUR=asan check
+
+test: deps
+	$(MAKE) FLAVOUR=dev check
+	$(MAKE) FLAVOUR=asan check
+
+run: deps $(BINARY) $(B)/tools/gen_whatcsv
+	scripts/run-demo.sh $(B)
+
+bench: deps $(B)/$(BINARY) $(B)/tools/gen_whatcsv $(B)/bench/bench_lookup
+	scripts/bench.sh $(B)
+
+clean:
+	rm -rf build $(BINARY)
+
+-include $(DEPS)

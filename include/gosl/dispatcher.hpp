@@ -1,0 +1,22 @@
+// The one request handler every front end calls: parameters -> store ->
+// outcome -> rendered Response. Start reading the source here.
+#pragma once
+
+#include "gosl/request.hpp"
+#include "gosl/response.hpp"
+#include "gosl/store.hpp"
+
+namespace gosl {
+
+// Answers a request as SPEC.md's API table says: name -> key, key -> name,
+// both -> record the pair, neither -> 404. A lookup miss is an ordinary 200
+// answer; refused parameters give 4xx, store failures 5xx. Throws nothing by
+// design. Thread-safe when the store is (it is).
+Response Handle(const Request& request, Store& store);
+
+// Handle(), plus one INFO log line with the outcome and the time taken in
+// microseconds; an exception escaping by mistake costs this request a 500,
+// logged, not the process.
+Response Serve(const Request& request, Store& store);
+
+}  // namespace gosl

@@ -1,0 +1,35 @@
+// ParseParameters: a Request's query string and form body turned into typed
+// Parameters, or the Status that refuses it. Every parameter the API knows is
+// declared once here; handlers never see a raw string.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "gosl/avatar_name.hpp"
+#include "gosl/request.hpp"
+#include "gosl/status.hpp"
+#include "gosl/uuid.hpp"
+
+namespace gosl {
+
+enum class Format { kText, kJson };
+
+struct Parameters {
+  std::optional<AvatarName> name;  // absent when not given or empty
+  std::optional<Uuid> key;         // absent when not given or empty
+  bool compat = true;              // false: answer in sentences, as the Go program did
+  Format format = Format::kText;
+  std::string grid;                // from the X-SecondLife-Shard header
+};
+
+// Reads the query string, then the body when it is a form (content type
+// application/x-www-form-urlencoded, text/plain as LSL labels bodies by
+// default, or none); body values win. "amp;key" is read as "key" (old
+// touch.lsl copies send "&amp;key="). Unknown parameters are ignored: old
+// W-Hat clients send terse=1.
+// Returns kTooLarge for an oversize body, kInvalidArgument for bad encoding,
+// a malformed key, a bad name, or a bad compat/format value.
+Result<Parameters> ParseParameters(const Request& request);
+
+}  // namespace gosl

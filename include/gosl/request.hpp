@@ -1,0 +1,25 @@
+// Request: what a front end (FastCGI, CGI, --server) hands the dispatcher,
+// already stripped of its transport. Values are raw, nothing is decoded yet.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace gosl {
+
+struct Request {
+  // The largest body a front end reads: LSL scripts send at most a few KB,
+  // and mod_fcgid refuses more than 128 KB anyway. A front end reads at most
+  // kMaxBodyBytes + 1 bytes and sets body_too_large when there were more.
+  static constexpr size_t kMaxBodyBytes = 64 * 1024;
+
+  std::string method = "GET";
+  std::string query;         // raw query string, without '?'
+  std::string body;          // raw body, at most kMaxBodyBytes
+  bool body_too_large = false;
+  std::string content_type;  // CONTENT_TYPE / Content-Type, may be empty
+  std::string grid;          // X-SecondLife-Shard header; empty when absent
+  std::string remote_addr;   // for the log only
+};
+
+}  // namespace gosl

@@ -1,0 +1,45 @@
+// Response and its rendering: the outcome of a request turned into status,
+// content type and body, in the compat, sentence or JSON form. The only place
+// that knows HTTP status numbers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gosl/parameters.hpp"
+#include "gosl/status.hpp"
+
+namespace gosl {
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;     // never ends in a newline: LSL scripts compare it as is
+  std::string summary;  // what happened, one line for the request log
+};
+
+// What a request did, before it is rendered.
+enum class Action { kFindKey, kFindName, kRecord };
+struct Outcome {
+  Action action = Action::kFindKey;
+  bool found = false;
+  std::string name;  // as stored when found; as asked otherwise
+  std::string key;   // lower-case text; the nil UUID when unknown
+  std::string grid;
+};
+
+// 200 with the answer the SPEC's API table gives for the outcome.
+Response Render(const Outcome& outcome, bool compat, Format format);
+// The 4xx/5xx answer for a failed request: the status's reason, one line.
+Response ErrorResponse(const Status& status);
+
+// kInvalidArgument 400, kMissingArgument and kNotFound 404, kTooLarge 413,
+// kUnavailable 503, kIOError and kCorruption 500.
+int HttpStatusFor(Code code);
+// "OK", "Not Found", ...: for front ends that write a status line.
+std::string_view ReasonPhrase(int status);
+
+// text as the inside of a JSON string (RFC 8259 section 7). Requires: UTF-8.
+std::string JsonEscaped(std::string_view text);
+
+}  // namespace gosl

@@ -1,0 +1,106 @@
+// Store: the avatar database. Owns the LevelDB handle, opens it lazily on the
+// first call that needs it and keeps it open; both lookups are single point
+// reads. The layout is in docs/storage.md. No LevelDB type is visible to
+// callers: LevelDB statuses become gosl Status at this boundary.
+//
+// Thread-safety: every method may be called from several threads at once.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "gosl/avatar_name.hpp"
+#include "gosl/status.hpp"
+#include "gosl/uuid.hpp"
+
+namespace leveldb {
+class DB;
+class WriteBatch;
+}  // namespace leveldb
+
+namespace gosl {
+
+struct StoreOptions {
+  std::string path;  // the LevelDB directory, e.g. ".../slkvdb"
+
+  // Everything the store caches is sized from this (default 24 MB, which with
+  // the binary and the index blocks of a 10 M-record database keeps a serving
+  // process under the SPEC's 32 MB): the block cache gets a third, each of the
+  // (at most two) write buffers an eighth; Bloom filters are kept in memory
+  // only from 48 MB up, as 10 M records need ~25 MB of them.
+  size_t memory_budget_mb = 24;
+
+  // Create an empty database when the directory holds none (default true: a
+  // fresh install must be able to record its first registration).
+  bool create_if_missing = true;
+};
+
+// What a lookup finds.
+struct AvatarRecord {
+  Uuid key;
+  std::string name;  // display form, as last stored
+  std::string grid;  // as recorded; empty when the recorder sent none
+};
+
+class Store {
+ public:
+  explicit Store(StoreOptions options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Opens the database if it is not open yet. Lookups and writes call it
+  // themselves; importers call it to fail early. Returns kUnavailable when
+  // another process holds the database or it is missing and may not be
+  // created, kCorruption when it cannot be read; a later call tries again.
+  Status Open();
+  bool is_open() const { return db_.load(std::memory_order_acquire) != nullptr; }
+  const std::string& path() const { return options_.path; }
+
+  // Returns the record stored under the name's lookup form, kNotFound when
+  // there is none, or the Open() failure.
+  Result<AvatarRecord> FindByName(const AvatarName& name);
+  // Returns the newest name recorded for key, kNotFound when there is none.
+  Result<AvatarRecord> FindByKey(const Uuid& key);
+
+  // Records name <-> key atomically in both directions: key -> name is
+  // replaced by this name, and name -> key is added (older names of the key
+  // keep finding it). Synced to disk before it returns.
+  Status Record(const AvatarName& name, const Uuid& key, std::string_view grid);
+
+  // A group of records written atomically by Commit(). Not thread-safe.
+  class Batch {
+   public:
+    Batch();
+    ~Batch();
+    void Add(const AvatarName& name, const Uuid& key, std::string_view grid);
+    size_t records() const { return records_; }
+    void Clear();
+
+   private:
+    friend class Store;
+    std::unique_ptr<leveldb::WriteBatch> writes_;
+    size_t records_ = 0;
+  };
+  // Writes every record of the batch or none. sync: wait for the disk.
+  Status Commit(Batch& batch, bool sync);
+
+  // Rewrites the whole database into its smallest form (after an import).
+  Status CompactAll();
+
+ private:
+  leveldb::DB* db() const { return db_.load(std::memory_order_acquire); }
+  Status Write(leveldb::WriteBatch* writes, bool sync);
+
+  StoreOptions options_;
+  struct Resources;  // cache and filter policy, alive as long as the DB
+  std::unique_ptr<Resources> resources_;
+  std::mutex open_mutex_;
+  std::atomic<leveldb::DB*> db_{nullptr};
+};
+
+}  // namespace gosl

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian 12 packages gosl-basics needs to build, test and
+# benchmark, when any is missing. Needs root (or sudo) only then.
+set -eu
+
+PACKAGES="
+  build-essential pkg-config
+  libleveldb-dev libsnappy-dev
+  libfcgi-dev
+  libboost-program-options-dev libboost-dev
+  libspdlog-dev libfmt-dev
+  catch2
+  bzip2 curl procps
+"
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

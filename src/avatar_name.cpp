@@ -1,0 +1,70 @@
+#include "gosl/avatar_name.hpp"
+
+#include "gosl/form.hpp"
+
+namespace gosl {
+namespace {
+
+constexpr std::string_view kResidentSuffix = " resident";
+
+std::string CollapseSpaces(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == ' ') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+}  // namespace
+
+std::string LookupForm(std::string_view display) {
+  std::string lookup;
+  lookup.reserve(display.size());
+  // Only ASCII is folded: Second Life names are ASCII, and folding other
+  // scripts would need a locale, which a static binary cannot rely on.
+  for (char c : display) lookup += AsciiLower(c);
+
+  // A username "first.last" (one dot, no space) is the legacy "first last".
+  size_t dot = lookup.find('.');
+  if (lookup.find(' ') == std::string::npos && dot != std::string::npos && dot > 0 &&
+      dot + 1 < lookup.size() && lookup.find('.', dot + 1) == std::string::npos) {
+    lookup[dot] = ' ';
+  }
+  // "first Resident" is the legacy name of the single-word username "first".
+  if (lookup.size() > kResidentSuffix.size() &&
+      lookup.compare(lookup.size() - kResidentSuffix.size(), kResidentSuffix.size(),
+                     kResidentSuffix) == 0) {
+    std::string_view first(lookup.data(), lookup.size() - kResidentSuffix.size());
+    if (first.find(' ') == std::string_view::npos) lookup.resize(first.size());
+  }
+  return lookup;
+}
+
+Result<AvatarName> AvatarName::Parse(std::string_view text) {
+  if (!IsValidUtf8(text)) return Status::InvalidArgument("name is not valid UTF-8");
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) {
+      return Status::InvalidArgument("name contains a control character: '" + Sanitized(text, 40) +
+                                     "'");
+    }
+  }
+  std::string display = CollapseSpaces(text);
+  if (display.empty()) return Status::InvalidArgument("name is empty");
+  if (display.size() > kMaxBytes) {
+    return Status::InvalidArgument("name is longer than " + std::to_string(kMaxBytes) +
+                                   " bytes: '" + Sanitized(display, 40) + "'");
+  }
+  std::string lookup = LookupForm(display);
+  return AvatarName(std::move(display), std::move(lookup));
+}
+
+}  // namespace gosl

@@ -1,0 +1,312 @@
+#include "gosl/config.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+namespace gosl {
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+enum class Kind { kFlag, kText, kNumber, kIgnored };
+
+// One row per option: command-line spelling, INI spelling (section.key, the
+// Go program's where it had one), kind, bounds for numbers, default for the
+// help text, and what it does.
+struct OptionRow {
+  const char* cli;  // "long" or "long,s"; nullptr: INI only
+  const char* ini;  // nullptr: command line only
+  Kind kind;
+  long long min, max;
+  const char* default_text;
+  const char* help;
+};
+
+constexpr std::array<OptionRow, 21> kOptions{{
+    {"help,h", nullptr, Kind::kFlag, 0, 0, "", "print this help and exit"},
+    {"version", nullptr, Kind::kFlag, 0, 0, "", "print the version and exit"},
+    {"config", nullptr, Kind::kText, 0, 0, "config.ini beside the binary",
+     "INI file with these options ([config], [options], [log])"},
+    {"dir", "config.myDir", Kind::kText, 0, 0, "the binary's directory",
+     "directory holding the database and the log"},
+    {"databaseName,n", "config.databaseName", Kind::kText, 0, 0, "slkvdb",
+     "name of the LevelDB directory inside --dir"},
+    {"memory-budget", "options.memoryBudget", Kind::kNumber, 4, 4096, "24",
+     "MB the database may use for caches and write buffers"},
+    {"import,i", "options.importFilename", Kind::kText, 0, 0, "",
+     "import a W-Hat CSV export (UUID,Name lines), then exit or go on to --server"},
+    {"batchblock,b", "config.BATCH_BLOCK", Kind::kNumber, 1, 1000000, "10000",
+     "records per committed batch during --import"},
+    {"loopbatch,l", "config.loopBatch", Kind::kNumber, 1, 1000000000, "100000",
+     "log a progress line every N records during --import"},
+    {"server", "config.isServer", Kind::kFlag, 0, 0, "off",
+     "run a standalone HTTP server instead of FastCGI"},
+    {"port,p", "config.myPort", Kind::kNumber, 1, 65535, "3000", "--server port"},
+    {"bind", "config.bind", Kind::kText, 0, 0, "127.0.0.1",
+     "--server address (numeric; 0.0.0.0 to be reached from Second Life)"},
+    {"debug,d", "log.logLevel", Kind::kText, 0, 0, "INFO",
+     "log level: DEBUG, INFO, NOTICE, WARNING, ERROR or CRITICAL"},
+    {"log-file", "log.Filename", Kind::kText, 0, 0, "gosl.log", "log file, relative to --dir"},
+    {"log-max-size", "log.MaxSize", Kind::kNumber, 1, 1024, "10",
+     "MB a log file reaches before it is rotated"},
+    {"log-max-backups", "log.MaxBackups", Kind::kNumber, 0, 100, "3",
+     "rotated log files kept"},
+    // Settings of the Go program that mean nothing here: accepted in an INI
+    // file so an old config.ini still works, and ignored.
+    {nullptr, "config.isShell", Kind::kIgnored, 0, 0, "", ""},
+    {nullptr, "config.database", Kind::kIgnored, 0, 0, "", ""},
+    {nullptr, "options.noMemory", Kind::kIgnored, 0, 0, "", ""},
+    {nullptr, "log.MaxAge", Kind::kIgnored, 0, 0, "", ""},
+    {nullptr, "BuntDB.dbNamePath", Kind::kIgnored, 0, 0, "", ""},
+}};
+
+std::string LongName(const OptionRow& row) {
+  std::string cli = row.cli ? row.cli : row.ini;
+  return cli.substr(0, cli.find(','));
+}
+
+const OptionRow* FindRow(const std::string& long_name) {
+  for (const auto& row : kOptions) {
+    if (LongName(row) == long_name) return &row;
+  }
+  return nullptr;
+}
+
+po::value_semantic* Semantic(Kind kind) {
+  auto* value = po::value<std::string>();
+  if (kind == Kind::kFlag) value->zero_tokens()->implicit_value("true");
+  return value;
+}
+
+po::options_description CommandLineOptions() {
+  po::options_description desc;
+  for (const auto& row : kOptions) {
+    if (row.cli) desc.add_options()(row.cli, Semantic(row.kind), row.help);
+  }
+  return desc;
+}
+
+po::options_description IniOptions() {
+  po::options_description desc;
+  for (const auto& row : kOptions) {
+    if (row.ini) desc.add_options()(row.ini, po::value<std::string>());
+  }
+  return desc;
+}
+
+StartupError OptionError(const std::string& message) {
+  return StartupError(2, "gosl-basics.fcgi: " + message + "\nTry 'gosl-basics.fcgi --help'.");
+}
+
+// Go's config.ini quotes its strings; Program_options keeps quotes.
+std::string Unquoted(std::string value) {
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    return value.substr(1, value.size() - 2);
+  }
+  return value;
+}
+
+std::string ChooseConfigFile(const po::variables_map& cli, const std::string& binary_dir) {
+  if (cli.count("config")) {
+    std::string path = cli["config"].as<std::string>();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      throw OptionError("--config: '" + path + "' is not a readable file");
+    }
+    return path;
+  }
+  for (const fs::path& candidate : {fs::path(binary_dir) / "config.ini", fs::path("config.ini")}) {
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate.string();
+  }
+  return "";
+}
+
+// Reads the INI file into vm under the command-line names, so one table of
+// checks serves both; the command line, stored first, wins.
+void StoreIniFile(const std::string& path, const po::options_description& cli_desc,
+                  po::variables_map& vm) {
+  std::ifstream in(path);
+  if (!in) throw OptionError("--config: cannot read '" + path + "'");
+  po::parsed_options ini(nullptr);
+  try {
+    ini = po::parse_config_file(in, IniOptions(), /*allow_unregistered=*/false);
+  } catch (const po::error& e) {
+    throw OptionError(path + ": " + e.what());
+  }
+  po::parsed_options renamed(&cli_desc);
+  for (po::option option : ini.options) {
+    const OptionRow* row = nullptr;
+    for (const auto& candidate : kOptions) {
+      if (candidate.ini && option.string_key == candidate.ini) row = &candidate;
+    }
+    if (!row || row->kind == Kind::kIgnored) continue;
+    option.string_key = LongName(*row);
+    for (auto& value : option.value) value = Unquoted(value);
+    renamed.options.push_back(option);
+  }
+  try {
+    po::store(renamed, vm);
+  } catch (const po::error& e) {
+    throw OptionError(path + ": " + e.what());
+  }
+}
+
+class Values {
+ public:
+  Values(const po::variables_map& vm, const std::string& ini_file)
+      : vm_(vm), ini_file_(ini_file) {}
+
+  bool Has(const char* name) const { return vm_.count(name) > 0; }
+  std::string Text(const char* name) const { return vm_[name].as<std::string>(); }
+
+  bool Flag(const char* name) const {
+    if (!Has(name)) return false;
+    std::string v = Text(name);
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+    throw OptionError("--" + std::string(name) + " must be true or false, not '" + Text(name) +
+                      "'" + Where());
+  }
+
+  long long Number(const char* name, long long fallback) const {
+    if (!Has(name)) return fallback;
+    const OptionRow* row = FindRow(name);
+    std::string text = Text(name);
+    long long value = 0;
+    size_t used = 0;
+    bool parsed = !text.empty() && std::isdigit(static_cast<unsigned char>(text[0]));
+    if (parsed) {
+      try {
+        value = std::stoll(text, &used);
+      } catch (const std::exception&) {
+        parsed = false;
+      }
+    }
+    if (!parsed || used != text.size() || value < row->min || value > row->max) {
+      throw OptionError("--" + std::string(name) + " must be a whole number from " +
+                        std::to_string(row->min) + " to " + std::to_string(row->max) +
+                        ", not '" + text + "'" + Where());
+    }
+    return value;
+  }
+
+ private:
+  std::string Where() const { return ini_file_.empty() ? "" : " (command line or " + ini_file_ + ")"; }
+
+  const po::variables_map& vm_;
+  const std::string& ini_file_;
+};
+
+std::string Absolute(const std::string& path, const fs::path& base) {
+  fs::path p(path);
+  return (p.is_absolute() ? p : base / p).lexically_normal().string();
+}
+
+}  // namespace
+
+std::string Config::DatabasePath() const { return Absolute(database_name, dir); }
+std::string Config::LogPath() const { return Absolute(log_file, dir); }
+
+Config ParseConfig(int argc, const char* const argv[], const std::string& binary_dir) {
+  const po::options_description cli_desc = CommandLineOptions();
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(cli_desc).run(), vm);
+  } catch (const po::error& e) {
+    throw OptionError(e.what());
+  }
+  const bool dir_from_cli = vm.count("dir") > 0;
+
+  Config config;
+  if (vm.count("help") || vm.count("version")) {
+    config.help = vm.count("help") > 0;
+    config.version = !config.help;
+    return config;
+  }
+  config.config_file = ChooseConfigFile(vm, binary_dir);
+  if (!config.config_file.empty()) StoreIniFile(config.config_file, cli_desc, vm);
+
+  const Values values(vm, config.config_file);
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  // A relative --dir is read from where it was written: the working
+  // directory for the command line, the INI file's directory for the file.
+  if (values.Has("dir")) {
+    fs::path base = dir_from_cli ? cwd : fs::absolute(config.config_file, ec).parent_path();
+    config.dir = Absolute(values.Text("dir"), base);
+  } else {
+    config.dir = binary_dir;
+  }
+  if (values.Has("databaseName")) config.database_name = values.Text("databaseName");
+  if (config.database_name.empty()) throw OptionError("--databaseName must not be empty");
+  config.memory_budget_mb = values.Number("memory-budget", config.memory_budget_mb);
+
+  if (values.Has("import")) {
+    config.import_file = values.Text("import");
+    if (config.import_file.empty()) throw OptionError("--import needs a file name");
+  }
+  config.batch_records = values.Number("batchblock", config.batch_records);
+  config.progress_records = values.Number("loopbatch", config.progress_records);
+
+  config.server = values.Flag("server");
+  config.port = static_cast<int>(values.Number("port", config.port));
+  if (values.Has("bind")) config.bind = values.Text("bind");
+  unsigned char address[16];
+  if (inet_pton(AF_INET, config.bind.c_str(), address) != 1 &&
+      inet_pton(AF_INET6, config.bind.c_str(), address) != 1) {
+    throw OptionError("--bind must be a numeric IPv4 or IPv6 address, not '" + config.bind + "'");
+  }
+
+  if (values.Has("debug")) {
+    auto level = log::ParseLevel(values.Text("debug"));
+    if (!level.ok()) throw OptionError("--debug: " + level.status().message());
+    config.log_level = level.value();
+  }
+  if (values.Has("log-file")) config.log_file = values.Text("log-file");
+  config.log_max_size_mb = values.Number("log-max-size", config.log_max_size_mb);
+  config.log_max_backups = values.Number("log-max-backups", config.log_max_backups);
+  return config;
+}
+
+std::string HelpText() {
+  std::ostringstream out;
+  out << "Usage: gosl-basics.fcgi [OPTIONS]\n"
+         "name2key / key2name service for Second Life and OpenSimulator.\n\n"
+         "Modes:\n"
+         "  (none)              FastCGI, when Apache mod_fcgid starts it (socket on fd 0),\n"
+         "                      or one CGI request when GATEWAY_INTERFACE is set\n"
+         "  --server            standalone HTTP server on --bind:--port\n"
+         "  --import FILE       load a W-Hat export, then exit (or go on to --server)\n\n"
+         "Options (also in config.ini as [section] key = value):\n";
+  for (const auto& row : kOptions) {
+    if (!row.cli) continue;
+    std::string name = row.cli;
+    size_t comma = name.find(',');
+    std::string shown = comma == std::string::npos
+                            ? "--" + name
+                            : "-" + name.substr(comma + 1) + ", --" + name.substr(0, comma);
+    if (row.kind == Kind::kText || row.kind == Kind::kNumber) shown += " ARG";
+    out << "  " << shown;
+    out << std::string(shown.size() < 26 ? 26 - shown.size() : 1, ' ') << row.help;
+    if (row.default_text[0] != '\0') out << " (default: " << row.default_text << ")";
+    if (row.ini) out << " [" << row.ini << "]";
+    out << "\n";
+  }
+  out << "\nExamples:\n"
+         "  gosl-basics.fcgi --import name2key.csv --dir /path/to/site\n"
+         "  gosl-basics.fcgi --server --port 3000\n"
+         "  curl 'http://127.0.0.1:3000/?name=Mini+Resident'\n";
+  return out.str();
+}
+
+}  // namespace gosl

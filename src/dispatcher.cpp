@@ -1,0 +1,98 @@
+#include "gosl/dispatcher.hpp"
+
+#include <chrono>
+#include <exception>
+
+#include "gosl/logging.hpp"
+#include "gosl/parameters.hpp"
+
+namespace gosl {
+namespace {
+
+// The Go program's words: old clients may match them.
+constexpr std::string_view kNothingGiven = "empty avatar name and UUID key received, cannot proceed";
+
+Response Refused(const Status& status) {
+  Response response = ErrorResponse(status);
+  response.summary = "refused: " + Sanitized(status.message(), 120);
+  return response;
+}
+
+Result<Outcome> Decide(const Parameters& params, Store& store) {
+  Outcome outcome;
+  if (params.name && params.key) {
+    if (params.key->IsNil()) {
+      return Status::InvalidArgument("cannot record the null key for an avatar");
+    }
+    if (Status s = store.Record(*params.name, *params.key, params.grid); !s.ok()) return s;
+    outcome.action = Action::kRecord;
+    outcome.found = true;
+    outcome.name = params.name->display();
+    outcome.key = params.key->ToString();
+    outcome.grid = params.grid;
+    return outcome;
+  }
+  Result<AvatarRecord> found = Status::MissingArgument(std::string(kNothingGiven));
+  if (params.name) {
+    outcome.action = Action::kFindKey;
+    outcome.name = params.name->display();
+    outcome.key = std::string(kNilUuidText);
+    found = store.FindByName(*params.name);
+  } else if (params.key) {
+    outcome.action = Action::kFindName;
+    outcome.key = params.key->ToString();
+    found = store.FindByKey(*params.key);
+  }
+  if (found.ok()) {
+    outcome.found = true;
+    outcome.name = found->name;
+    outcome.key = found->key.ToString();
+    outcome.grid = found->grid;
+  } else if (!found.status().IsNotFound()) {
+    return found.status();
+  }
+  return outcome;
+}
+
+std::string Summarise(const Outcome& o) {
+  switch (o.action) {
+    case Action::kFindKey:
+      return "name '" + Sanitized(o.name) + "' -> " + (o.found ? o.key : "unknown");
+    case Action::kFindName:
+      return "key " + o.key + " -> " + (o.found ? "'" + Sanitized(o.name) + "'" : "unknown");
+    case Action::kRecord: break;
+  }
+  return "recorded '" + Sanitized(o.name) + "' = " + o.key + " grid '" + Sanitized(o.grid) + "'";
+}
+
+}  // namespace
+
+Response Handle(const Request& request, Store& store) {
+  Result<Parameters> params = ParseParameters(request);
+  if (!params.ok()) return Refused(params.status());
+  Result<Outcome> outcome = Decide(params.value(), store);
+  if (!outcome.ok()) return Refused(outcome.status());
+  Response response = Render(outcome.value(), params->compat, params->format);
+  response.summary = Summarise(outcome.value());
+  return response;
+}
+
+Response Serve(const Request& request, Store& store) {
+  auto start = std::chrono::steady_clock::now();
+  Response response;
+  try {
+    response = Handle(request, store);
+  } catch (const std::exception& e) {
+    response = ErrorResponse(Status::IOError("internal error"));
+    response.summary = std::string("exception: ") + Sanitized(e.what(), 120);
+  }
+  auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+  log::Info(std::to_string(response.status) + " " + Sanitized(request.method, 16) + " " +
+            response.summary + " " + std::to_string(elapsed_us) + "us" +
+            (request.remote_addr.empty() ? "" : " from " + Sanitized(request.remote_addr, 64)));
+  return response;
+}
+
+}  // namespace gosl

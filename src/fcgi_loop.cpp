@@ -1,0 +1,152 @@
+#include "gosl/fcgi_loop.hpp"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "gosl/dispatcher.hpp"
+#include "gosl/logging.hpp"
+
+namespace gosl {
+namespace {
+
+volatile sig_atomic_t stop_requested = 0;
+
+// Installed before FCGX_Init, so libfcgi keeps it (platform.md 6.4). Without
+// SA_RESTART a blocked accept() returns, and FCGX_ShutdownPending() makes
+// libfcgi give up accepting instead of retrying.
+void OnStopSignal(int) {
+  stop_requested = 1;
+  FCGX_ShutdownPending();
+}
+
+void InstallStopHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGUSR1, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+// CONTENT_LENGTH is untrusted: digits only, and anything above the cap only
+// needs to be known as "too large".
+size_t ParseContentLength(const char* text, bool& too_large) {
+  too_large = false;
+  if (!text) return 0;
+  size_t length = 0;
+  for (const char* p = text; *p; ++p) {
+    if (*p < '0' || *p > '9') return 0;
+    length = length * 10 + static_cast<size_t>(*p - '0');
+    if (length > Request::kMaxBodyBytes) {
+      too_large = true;
+      return 0;
+    }
+  }
+  return length;
+}
+
+template <typename GetParam>
+Request RequestFromParams(GetParam get) {
+  Request request;
+  auto value = [&get](const char* name) {
+    const char* v = get(name);
+    return v ? std::string(v) : std::string();
+  };
+  request.method = value("REQUEST_METHOD");
+  if (request.method.empty()) request.method = "GET";
+  request.query = value("QUERY_STRING");
+  request.content_type = value("CONTENT_TYPE");
+  request.grid = value("HTTP_X_SECONDLIFE_SHARD");
+  request.remote_addr = value("REMOTE_ADDR");
+  return request;
+}
+
+std::string RenderCgi(const Request& request, const Response& response) {
+  std::string out = "Status: " + std::to_string(response.status) + " " +
+                    std::string(ReasonPhrase(response.status)) +
+                    "\r\nContent-Type: " + response.content_type +
+                    "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+  if (request.method != "HEAD") out += response.body;
+  return out;
+}
+
+}  // namespace
+
+bool StdinIsListeningSocket() {
+  int listening = 0;
+  socklen_t length = sizeof(listening);
+  return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 && listening;
+}
+
+bool EnvironmentIsCgi() { return std::getenv("GATEWAY_INTERFACE") != nullptr; }
+
+int RunFastCgi(Store& store) {
+  InstallStopHandlers();
+  if (FCGX_Init() != 0) {
+    log::Critical("FastCGI: FCGX_Init failed");
+    return 1;
+  }
+  FCGX_Request fcgi;
+  if (FCGX_InitRequest(&fcgi, 0, 0) != 0) {
+    log::Critical("FastCGI: FCGX_InitRequest failed");
+    return 1;
+  }
+  log::Notice("FastCGI: serving on fd 0, database " + store.path());
+  int rc = 0;
+  while (!stop_requested && (rc = FCGX_Accept_r(&fcgi)) >= 0) {
+    // libfcgi's strings die at FCGX_Finish_r: RequestFromParams copies them.
+    Request request = RequestFromParams(
+        [&fcgi](const char* name) { return FCGX_GetParam(name, fcgi.envp); });
+    size_t length = ParseContentLength(FCGX_GetParam("CONTENT_LENGTH", fcgi.envp),
+                                       request.body_too_large);
+    request.body.resize(length);
+    if (length > 0) {
+      int got = FCGX_GetStr(request.body.data(), static_cast<int>(length), fcgi.in);
+      request.body.resize(got > 0 ? static_cast<size_t>(got) : 0);
+    }
+    const std::string out = RenderCgi(request, Serve(request, store));
+    FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);
+    FCGX_Finish_r(&fcgi);
+  }
+  FCGX_Free(&fcgi, 1);
+  if (stop_requested) {
+    log::Notice("FastCGI: stop signal received, exiting");
+    return 0;
+  }
+  log::Error(std::string("FastCGI: accept failed: ") + std::strerror(-rc));
+  return 1;
+}
+
+int RunCgiOnce(Store& store) {
+  Request request = RequestFromParams([](const char* name) { return std::getenv(name); });
+  size_t length = ParseContentLength(std::getenv("CONTENT_LENGTH"), request.body_too_large);
+  request.body.resize(length);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t got = ::read(0, request.body.data() + done, length - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    done += static_cast<size_t>(got);
+  }
+  request.body.resize(done);
+  const std::string out = RenderCgi(request, Serve(request, store));
+  size_t written = 0;
+  while (written < out.size()) {
+    ssize_t put = ::write(1, out.data() + written, out.size() - written);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return 1;
+    written += static_cast<size_t>(put);
+  }
+  return 0;
+}
+
+}  // namespace gosl

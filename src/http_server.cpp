@@ -1,0 +1,190 @@
+#include "gosl/http_server.hpp"
+
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "gosl/dispatcher.hpp"
+#include "gosl/logging.hpp"
+
+namespace gosl {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// A client that sends nothing for this long is dropped, so idle keep-alive
+// connections cannot pile up.
+constexpr std::chrono::seconds kIdleTimeout{30};
+constexpr size_t kMaxHeaderBytes = 16 * 1024;
+
+Request ToRequest(const http::request<http::string_body>& message, const std::string& remote) {
+  Request request;
+  request.method = std::string(message.method_string());
+  const std::string target(message.target());
+  if (size_t question = target.find('?'); question != std::string::npos) {
+    request.query = target.substr(question + 1);
+  }
+  request.body = message.body();
+  request.content_type = std::string(message[http::field::content_type]);
+  request.grid = std::string(message["X-SecondLife-Shard"]);
+  request.remote_addr = remote;
+  return request;
+}
+
+// One connection: read a request, answer it, and again while the client
+// keeps the connection alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Store& store) : stream_(std::move(socket)), store_(store) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+  }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::Read, shared_from_this()));
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(Request::kMaxBodyBytes);
+    parser_->header_limit(kMaxHeaderBytes);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == http::error::body_limit) {
+      return Refuse(Status::TooLarge("request body is larger than " +
+                                     std::to_string(Request::kMaxBodyBytes) + " bytes"));
+    }
+    if (ec && ec.category() == beast::error_code(http::error::end_of_stream).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return Refuse(Status::InvalidArgument("malformed HTTP request: " + ec.message()));
+    }
+    if (ec) return Close();  // the client left, timed out, or reset the connection
+
+    const auto& message = parser_->get();
+    Response response = Serve(ToRequest(message, remote_), store_);
+    Write(response, message.keep_alive(), message.method() == http::verb::head,
+          message.version());
+  }
+
+  void Refuse(const Status& status) {
+    Response response = ErrorResponse(status);
+    log::Info(std::to_string(response.status) + " refused: " + status.message() +
+              (remote_.empty() ? "" : " from " + remote_));
+    Write(response, /*keep_alive=*/false, /*head=*/false, 11);
+  }
+
+  void Write(const Response& response, bool keep_alive, bool head, unsigned version) {
+    response_.emplace(static_cast<http::status>(response.status), version);
+    response_->set(http::field::content_type, response.content_type);
+    response_->keep_alive(keep_alive);
+    response_->body() = response.body;
+    response_->prepare_payload();
+    if (head) response_->body().clear();  // Content-Length still tells the size
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this(), keep_alive));
+  }
+
+  void OnWrite(bool keep_alive, beast::error_code ec, size_t) {
+    if (ec || !keep_alive) return Close();
+    Read();
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  Store& store_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& io, tcp::acceptor&& acceptor, Store& store)
+      : io_(io), acceptor_(std::move(acceptor)), store_(store) {}
+
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(io_),
+                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), store_)->Start();
+    } else if (ec != net::error::operation_aborted) {
+      log::Warning("--server: accept failed: " + ec.message());
+    }
+    if (acceptor_.is_open()) Accept();
+  }
+
+  net::io_context& io_;
+  tcp::acceptor acceptor_;
+  Store& store_;
+};
+
+}  // namespace
+
+int RunHttpServer(Store& store, const HttpServerOptions& options) {
+  net::io_context io(options.threads);
+  beast::error_code ec;
+  // make_address is inet_pton: no resolver, nothing glibc's NSS must load.
+  auto address = net::ip::make_address(options.bind, ec);
+  if (ec) {
+    log::Critical("--server: '" + options.bind + "' is not a numeric address");
+    return 1;
+  }
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
+  tcp::acceptor acceptor(io);
+  if (acceptor.open(endpoint.protocol(), ec), !ec) {
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    log::Critical("--server: cannot listen on " + options.bind + ":" +
+                  std::to_string(options.port) + ": " + ec.message());
+    return 1;
+  }
+  const auto local = acceptor.local_endpoint(ec);
+  log::Notice("--server: listening on http://" + local.address().to_string() + ":" +
+              std::to_string(local.port()) + "/, database " + store.path());
+
+  std::make_shared<Listener>(io, std::move(acceptor), store)->Accept();
+  net::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&io](beast::error_code, int) { io.stop(); });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : threads) thread.join();
+  log::Notice("--server: stop signal received, exiting");
+  return 0;
+}
+
+}  // namespace gosl

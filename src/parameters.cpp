@@ -1,0 +1,128 @@
+#include "gosl/parameters.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "gosl/form.hpp"
+
+namespace gosl {
+namespace {
+
+enum class Field { kName, kKey, kCompat, kFormat, kCount };
+
+struct FieldSpelling {
+  std::string_view spelling;
+  Field field;
+};
+
+// Every spelling a caller may use. "amp;key" is what old touch.lsl copies
+// produce by writing "&amp;key=" into a URL.
+constexpr std::array<FieldSpelling, 5> kSpellings{{
+    {"name", Field::kName},
+    {"key", Field::kKey},
+    {"amp;key", Field::kKey},
+    {"compat", Field::kCompat},
+    {"format", Field::kFormat},
+}};
+
+// A grid name is echoed in answers and logs: keep it one short line.
+constexpr size_t kMaxGridBytes = 64;
+
+using RawFields = std::array<std::optional<std::string>, static_cast<size_t>(Field::kCount)>;
+
+void Collect(FormPairs pairs, RawFields& raw) {
+  for (auto& [name, value] : pairs) {
+    for (const auto& spelling : kSpellings) {
+      if (name == spelling.spelling) raw[static_cast<size_t>(spelling.field)] = std::move(value);
+    }
+  }
+}
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// A body is read as a form unless it says it is something else.
+bool BodyIsForm(std::string_view content_type) {
+  std::string type = AsciiLower(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type.empty() || type == "application/x-www-form-urlencoded" || type == "text/plain";
+}
+
+Result<bool> ParseCompat(std::string_view value) {
+  std::string lower = AsciiLower(value);
+  if (lower.empty() || lower == "true" || lower == "1" || lower == "yes") return true;
+  if (lower == "false" || lower == "0" || lower == "no") return false;
+  return Status::InvalidArgument("compat must be true or false, not '" + Sanitized(value, 20) +
+                                 "'");
+}
+
+Result<Format> ParseFormat(std::string_view value) {
+  std::string lower = AsciiLower(value);
+  if (lower.empty() || lower == "text") return Format::kText;
+  if (lower == "json") return Format::kJson;
+  return Status::InvalidArgument("format must be text or json, not '" + Sanitized(value, 20) +
+                                 "'");
+}
+
+Status CheckGrid(std::string_view grid) {
+  if (grid.size() > kMaxGridBytes || !IsValidUtf8(grid)) {
+    return Status::InvalidArgument("X-SecondLife-Shard header is not a grid name of at most " +
+                                   std::to_string(kMaxGridBytes) + " UTF-8 bytes");
+  }
+  for (char c : grid) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      return Status::InvalidArgument("X-SecondLife-Shard header contains a control character");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Parameters> ParseParameters(const Request& request) {
+  if (request.body_too_large) {
+    return Status::TooLarge("request body is larger than " +
+                            std::to_string(Request::kMaxBodyBytes) + " bytes");
+  }
+  RawFields raw;
+  auto query = DecodeForm(request.query);
+  if (!query.ok()) return query.status();
+  Collect(std::move(query).value(), raw);
+  if (!request.body.empty() && BodyIsForm(request.content_type)) {
+    auto body = DecodeForm(request.body);
+    if (!body.ok()) return body.status();
+    Collect(std::move(body).value(), raw);
+  }
+
+  Parameters params;
+  if (const auto& name = raw[static_cast<size_t>(Field::kName)]; name && !name->empty()) {
+    auto parsed = AvatarName::Parse(*name);
+    if (!parsed.ok()) return parsed.status();
+    params.name = std::move(parsed).value();
+  }
+  if (const auto& key = raw[static_cast<size_t>(Field::kKey)]; key && !key->empty()) {
+    auto parsed = Uuid::Parse(*key);
+    if (!parsed.ok()) return parsed.status();
+    params.key = parsed.value();
+  }
+  if (const auto& compat = raw[static_cast<size_t>(Field::kCompat)]) {
+    auto parsed = ParseCompat(*compat);
+    if (!parsed.ok()) return parsed.status();
+    params.compat = parsed.value();
+  }
+  if (const auto& format = raw[static_cast<size_t>(Field::kFormat)]) {
+    auto parsed = ParseFormat(*format);
+    if (!parsed.ok()) return parsed.status();
+    params.format = parsed.value();
+  }
+  if (Status grid = CheckGrid(request.grid); !grid.ok()) return grid;
+  params.grid = request.grid;
+  return params;
+}
+
+}  // namespace gosl

@@ -1,0 +1,102 @@
+#include "gosl/response.hpp"
+
+#include "gosl/uuid.hpp"
+
+namespace gosl {
+namespace {
+
+// The Go program's sentences, kept word for word: scripts parse them.
+std::string Sentence(const Outcome& o) {
+  switch (o.action) {
+    case Action::kFindKey:
+      return "UUID for '" + o.name + "' is: " + o.key + " from grid: '" + o.grid + "'";
+    case Action::kFindName:
+      return "avatar name for '" + o.key + "' is '" + o.name + "' on grid: '" + o.grid + "'";
+    case Action::kRecord:
+      break;
+  }
+  return "Added new entry for '" + o.name + "' which is: " + o.key + " from grid: '" + o.grid +
+         "'";
+}
+
+std::string CompatBody(const Outcome& o) {
+  switch (o.action) {
+    case Action::kFindKey: return o.key;  // the nil UUID when unknown, as W-Hat answered
+    case Action::kFindName: return o.name;  // empty when unknown
+    case Action::kRecord: return Sentence(o);  // the Go program always answered the sentence
+  }
+  return {};
+}
+
+std::string JsonBody(const Outcome& o) {
+  return "{\"name\":\"" + JsonEscaped(o.name) + "\",\"key\":\"" + o.key + "\",\"grid\":\"" +
+         JsonEscaped(o.grid) + "\",\"found\":" + (o.found ? "true" : "false") + "}";
+}
+
+}  // namespace
+
+Response Render(const Outcome& outcome, bool compat, Format format) {
+  Response response;
+  if (format == Format::kJson) {
+    response.content_type = "application/json";
+    response.body = JsonBody(outcome);
+  } else {
+    response.body = compat ? CompatBody(outcome) : Sentence(outcome);
+  }
+  return response;
+}
+
+Response ErrorResponse(const Status& status) {
+  Response response;
+  response.status = HttpStatusFor(status.code());
+  response.body = Sanitized(status.message(), 200);  // one line whatever it quotes
+  return response;
+}
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalidArgument: return 400;
+    case Code::kMissingArgument:
+    case Code::kNotFound: return 404;
+    case Code::kTooLarge: return 413;
+    case Code::kUnavailable: return 503;
+    case Code::kIOError:
+    case Code::kCorruption: return 500;
+  }
+  return 500;
+}
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+std::string JsonEscaped(std::string_view text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0F];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace gosl
