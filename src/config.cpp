@@ -221,7 +221,11 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
   const po::options_description cli_desc = CommandLineOptions();
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(cli_desc).run(), vm);
+    po::parsed_options parsed = po::command_line_parser(argc, argv).options(cli_desc).run();
+    // Program_options drops words that are no option silently; refuse them.
+    auto stray = po::collect_unrecognized(parsed.options, po::include_positional);
+    if (!stray.empty()) throw OptionError("unexpected argument '" + stray.front() + "'");
+    po::store(parsed, vm);
   } catch (const po::error& e) {
     throw OptionError(e.what());
   }

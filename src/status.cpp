@@ -19,8 +19,6 @@ std::string Sanitized(std::string_view user_text, size_t max_bytes) {
       out += "\\x";
       out += kHex[byte >> 4];
       out += kHex[byte & 0x0F];
-    } else if (c == '\\') {
-      out += "\\\\";
     } else {
       out += c;
     }

@@ -70,8 +70,10 @@ class [[nodiscard]] Result {
 };
 
 // User text made safe for a one-line message or log: at most max_bytes bytes
-// (cut at a UTF-8 character boundary, "..." added), control characters and
-// backslashes escaped as \xNN / \\, so a name can never start a new log line.
+// (cut at a UTF-8 character boundary, "..." added), control characters
+// written as \xNN, so a name can never start a new log line. Applying it to
+// its own output changes nothing (messages are built from sanitized parts
+// and sanitized again where they leave the program).
 std::string Sanitized(std::string_view user_text, size_t max_bytes = 80);
 
 }  // namespace gosl

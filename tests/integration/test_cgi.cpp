@@ -1,0 +1,60 @@
+// The real binary as a plain CGI program: request in the environment and on
+// stdin, answer on stdout, one request per process.
+#include <catch2/catch.hpp>
+
+#include "../support/api_cases.hpp"
+#include "../support/fcgi_client.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
+
+namespace gosl::test {
+namespace {
+
+RunResult RunCgi(const TempDir& dir, const std::string& method, const std::string& query,
+                 const std::string& body = "", const std::string& content_type = "",
+                 const std::string& grid = "") {
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "GATEWAY_INTERFACE=CGI/1.1",
+                                  "REQUEST_METHOD=" + method, "QUERY_STRING=" + query,
+                                  "REMOTE_ADDR=127.0.0.1"};
+  if (!body.empty()) env.push_back("CONTENT_LENGTH=" + std::to_string(body.size()));
+  if (!content_type.empty()) env.push_back("CONTENT_TYPE=" + content_type);
+  if (!grid.empty()) env.push_back("HTTP_X_SECONDLIFE_SHARD=" + grid);
+  return RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path()}, env, body, 20000, dir.path());
+}
+
+}  // namespace
+
+TEST_CASE("every API row answers as SPEC.md says as plain CGI", "[integration][cgi]") {
+  TempDir dir;
+  SeedApiDatabase(dir.File("slkvdb"));
+  CheckApiCases([&dir](const ApiCase& c) {
+    RunResult run = RunCgi(dir, c.method, c.query, c.body, c.content_type, c.grid);
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.empty());
+    return ParseCgiResponse(run.out);
+  });
+}
+
+TEST_CASE("a CGI body over the limit is refused with 413 without reading it", "[integration][cgi]") {
+  TempDir dir;
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "GATEWAY_INTERFACE=CGI/1.1",
+                                  "REQUEST_METHOD=POST", "CONTENT_LENGTH=999999999"};
+  RunResult run = RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path()}, env, "name=x", 20000,
+                             dir.path());
+  HttpReply reply = ParseCgiResponse(run.out);
+  CHECK(reply.status == 413);
+  CHECK(reply.body == "request body is larger than 65536 bytes");
+}
+
+TEST_CASE("a malformed CONTENT_LENGTH reads no body", "[integration][cgi]") {
+  TempDir dir;
+  SeedApiDatabase(dir.File("slkvdb"));
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "GATEWAY_INTERFACE=CGI/1.1",
+                                  "REQUEST_METHOD=POST", "QUERY_STRING=name=mini",
+                                  "CONTENT_LENGTH=-5"};
+  RunResult run = RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path()}, env, "name=Legacy+Linden",
+                             20000, dir.path());
+  CHECK(ParseCgiResponse(run.out).body == kMiniKey);
+}
+
+}  // namespace gosl::test

@@ -1,0 +1,119 @@
+// The command line of the real binary: help, version, the hand-start hint,
+// and every kind of bad option refused with exit 2 and a message naming it.
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+#include "../support/api_cases.hpp"
+#include "../support/files.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
+
+namespace gosl::test {
+namespace {
+
+const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin"};
+
+RunResult Run(const TempDir& dir, std::vector<std::string> args) {
+  return RunProgram(GOSL_TEST_BINARY, args, kEnv, "", 20000, dir.path(), "/dev/null");
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("--help and --version print to stdout and exit 0", "[integration][cli]") {
+  TempDir dir;
+  RunResult help = Run(dir, {"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(Contains(help.out, "Usage: gosl-basics.fcgi"));
+  CHECK(Contains(help.out, "--databaseName"));
+  CHECK(Contains(help.out, "[config.myPort]"));
+  RunResult version = Run(dir, {"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(Contains(version.out, "gosl-basics "));
+  CHECK(help.err.empty());
+}
+
+TEST_CASE("started by hand with no mode it explains itself and exits 2", "[integration][cli]") {
+  TempDir dir;
+  RunResult run = Run(dir, {});
+  CHECK(run.exit_code == 2);
+  CHECK(Contains(run.err, "--server"));
+  CHECK(run.out.empty());
+}
+
+TEST_CASE("bad options are refused with exit 2 and a message naming the option",
+          "[integration][cli]") {
+  TempDir dir;
+  struct Row {
+    std::vector<std::string> args;
+    std::string named;
+  };
+  const std::vector<Row> rows = {
+      {{"--bogus"}, "'--bogus'"},
+      {{"--port", "abc"}, "--port must be a whole number from 1 to 65535, not 'abc'"},
+      {{"--port", "70000"}, "--port must be a whole number from 1 to 65535, not '70000'"},
+      {{"--port", "-3"}, "--port"},
+      {{"--memory-budget", "1"}, "--memory-budget must be a whole number from 4 to 4096"},
+      {{"--batchblock", "0"}, "--batchblock"},
+      {{"--debug", "LOUD"}, "--debug: unknown log level 'LOUD'"},
+      {{"--bind", "localhost"}, "--bind must be a numeric IPv4 or IPv6 address, not 'localhost'"},
+      {{"--config", "/nonexistent/config.ini"}, "--config: '/nonexistent/config.ini'"},
+      {{"--import"}, "--import"},
+      {{"stray-argument"}, "unexpected argument 'stray-argument'"},
+      {{"--port", "1", "--port", "2"}, "'--port'"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.args.front());
+    RunResult run = Run(dir, row.args);
+    CHECK(run.exit_code == 2);
+    CHECK(Contains(run.err, row.named));
+    CHECK(run.out.empty());
+  }
+  // Nothing was created by a refused start.
+  CHECK_FALSE(std::filesystem::exists(dir.File("slkvdb")));
+  CHECK_FALSE(std::filesystem::exists(dir.File("gosl.log")));
+}
+
+TEST_CASE("a bad value in config.ini is refused naming the file and the option",
+          "[integration][cli]") {
+  TempDir dir;
+  WriteFile(dir.File("config.ini"), "[config]\nmyPort = lots\n");
+  RunResult run = Run(dir, {"--server"});
+  CHECK(run.exit_code == 2);
+  CHECK(Contains(run.err, "--port must be a whole number"));
+  CHECK(Contains(run.err, "config.ini"));
+
+  WriteFile(dir.File("config.ini"), "[config]\nmyPortt = 3000\n");
+  run = Run(dir, {"--server"});
+  CHECK(run.exit_code == 2);
+  CHECK(Contains(run.err, "config.myPortt"));
+}
+
+TEST_CASE("--import loads a W-Hat CSV, skipping and reporting malformed lines",
+          "[integration][cli]") {
+  TempDir dir;
+  WriteFile(dir.File("export.csv"),
+            "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Mini Resident\r\n"
+            "not-a-uuid,Broken Line\n"
+            "\n"
+            "0f0e0d0c-0b0a-4909-8807-060504030201,Legacy Linden\n"
+            "c0ffee00-1234-4abc-8def-0123456789ab,\n");
+  RunResult run = Run(dir, {"--import", dir.File("export.csv"), "--dir", dir.path()});
+  CHECK(run.exit_code == 0);
+  CHECK(Contains(run.err, "line 2 skipped: invalid key \"not-a-uuid\""));
+  CHECK(Contains(run.err, "line 5 skipped: name is empty"));
+  CHECK(Contains(run.err, "5 lines, 2 records imported, 2 skipped"));
+
+  RunResult missing = Run(dir, {"--import", dir.File("nothing.csv"), "--dir", dir.path()});
+  CHECK(missing.exit_code == 1);
+  CHECK(Contains(missing.err, "cannot import '" + dir.File("nothing.csv") + "'"));
+  RunResult directory = Run(dir, {"--import", dir.path(), "--dir", dir.path()});
+  CHECK(directory.exit_code == 1);
+  CHECK(Contains(directory.err, "it is a directory"));
+}
+
+}  // namespace gosl::test

@@ -1,0 +1,107 @@
+// The real binary as mod_fcgid runs it: a listening socket on fd 0, only PATH
+// in the environment, stdout and stderr captured to prove nothing goes there.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include "gosl/store.hpp"
+#include "../support/api_cases.hpp"
+#include "../support/fcgi_client.hpp"
+#include "../support/files.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
+
+namespace gosl::test {
+namespace {
+
+struct FastCgiApp {
+  TempDir dir;
+  std::string socket = dir.File("app.sock");
+  std::unique_ptr<FastCgiProcess> process;
+
+  explicit FastCgiApp(bool seed = true) {
+    if (seed) SeedApiDatabase(dir.File("slkvdb"));
+    process = std::make_unique<FastCgiProcess>(
+        GOSL_TEST_BINARY, std::vector<std::string>{"--dir", dir.path()}, socket, dir.path(),
+        std::vector<std::string>{"PATH=/usr/bin:/bin"}, dir.File("stdout"), dir.File("stderr"));
+  }
+
+  HttpReply Send(const std::string& method, const std::string& query, const std::string& body = "",
+                 const std::string& content_type = "", const Params& extra = {}) {
+    return FastCgiRequest(socket, CgiParams(method, query, body, content_type, extra), body);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("every API row answers as SPEC.md says over FastCGI, in one process",
+          "[integration][fastcgi]") {
+  FastCgiApp app;
+  CheckApiCases([&app](const ApiCase& c) {
+    Params extra;
+    if (!c.grid.empty()) extra.emplace_back("HTTP_X_SECONDLIFE_SHARD", c.grid);
+    return app.Send(c.method, c.query, c.body, c.content_type, extra);
+  });
+  CHECK(app.process->Running());
+
+  int status = app.process->StopWith(SIGTERM);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(ReadFile(app.dir.File("stdout")).empty());
+  CHECK(ReadFile(app.dir.File("stderr")).empty());
+  // One INFO line per request, with its time in microseconds.
+  const std::string log = ReadFile(app.dir.File("gosl.log"));
+  CHECK(CountLinesWith(log, " INFO ") == ApiCases().size());
+  CHECK(CountLinesWith(log, "us from 127.0.0.1") == ApiCases().size());
+}
+
+TEST_CASE("a body over the limit is refused with 413 over FastCGI", "[integration][fastcgi]") {
+  FastCgiApp app;
+  std::string body = "name=" + std::string(70000, 'a');
+  HttpReply reply = app.Send("POST", "", body, "application/x-www-form-urlencoded");
+  CHECK(reply.status == 413);
+  CHECK(reply.body == "request body is larger than 65536 bytes");
+  // The process is still serving.
+  CHECK(app.Send("GET", "name=mini").body == kMiniKey);
+}
+
+TEST_CASE("HEAD answers the headers without a body over FastCGI", "[integration][fastcgi]") {
+  FastCgiApp app;
+  HttpReply reply = app.Send("HEAD", "name=mini");
+  CHECK(reply.status == 200);
+  CHECK(reply.headers["content-length"] == "36");
+  CHECK(reply.body.empty());
+}
+
+TEST_CASE("the database is created on the first registration of a fresh install",
+          "[integration][fastcgi]") {
+  FastCgiApp app(/*seed=*/false);
+  CHECK(app.Send("GET", "name=mini").body == "00000000-0000-0000-0000-000000000000");
+  CHECK(app.Send("GET", "name=First+Person&key=" + kLegacyKey).status == 200);
+  CHECK(app.Send("GET", "key=" + kLegacyKey).body == "First Person");
+}
+
+TEST_CASE("a database held by another process answers 503, not a crash",
+          "[integration][fastcgi]") {
+  TempDir dir;
+  SeedApiDatabase(dir.File("slkvdb"));
+  gosl::Store holder({dir.File("slkvdb")});
+  REQUIRE(holder.Open().ok());
+  FastCgiProcess process(GOSL_TEST_BINARY, {"--dir", dir.path()}, dir.File("app.sock"),
+                         dir.path(), {"PATH=/usr/bin:/bin"}, dir.File("out"), dir.File("err"));
+  HttpReply reply = FastCgiRequest(dir.File("app.sock"), CgiParams("GET", "name=mini"));
+  CHECK(reply.status == 503);
+  CHECK(reply.body == "database '" + dir.File("slkvdb") + "' is in use by another process");
+  CHECK(process.Running());
+}
+
+TEST_CASE("SIGUSR1 also stops the FastCGI loop cleanly", "[integration][fastcgi]") {
+  FastCgiApp app;
+  REQUIRE(app.Send("GET", "name=mini").status == 200);
+  int status = app.process->StopWith(SIGUSR1);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+}  // namespace gosl::test

@@ -1,0 +1,135 @@
+#include "gosl/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+
+namespace gosl {
+namespace {
+
+Config Parse(std::vector<std::string> args, const std::string& binary_dir) {
+  args.insert(args.begin(), "gosl-basics.fcgi");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return ParseConfig(static_cast<int>(argv.size()), argv.data(), binary_dir);
+}
+
+// The message of the StartupError a parse throws, or "" when it does not.
+std::string Refusal(std::vector<std::string> args, const std::string& binary_dir) {
+  try {
+    Parse(std::move(args), binary_dir);
+  } catch (const StartupError& e) {
+    CHECK(e.exit_code() == 2);
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("defaults put the database and log beside the binary", "[config]") {
+  test::TempDir bin;
+  Config config = Parse({}, bin.path());
+  CHECK(config.dir == bin.path());
+  CHECK(config.DatabasePath() == bin.File("slkvdb"));
+  CHECK(config.LogPath() == bin.File("gosl.log"));
+  CHECK(config.port == 3000);
+  CHECK(config.bind == "127.0.0.1");
+  CHECK(config.memory_budget_mb == 24);
+  CHECK(config.log_level == log::Level::kInfo);
+  CHECK_FALSE(config.server);
+  CHECK(config.config_file.empty());
+}
+
+TEST_CASE("the Go program's option names work on the command line", "[config]") {
+  test::TempDir bin;
+  Config config = Parse({"--server", "-p", "8080", "-n", "other", "-d", "warning", "-b", "500",
+                         "-l", "7", "-i", "export.csv", "--dir", "/srv/site"},
+                        bin.path());
+  CHECK(config.server);
+  CHECK(config.port == 8080);
+  CHECK(config.DatabasePath() == "/srv/site/other");
+  CHECK(config.log_level == log::Level::kWarning);
+  CHECK(config.batch_records == 500);
+  CHECK(config.progress_records == 7);
+  CHECK(config.import_file == "export.csv");
+}
+
+TEST_CASE("config.ini beside the binary is read, and the command line wins", "[config]") {
+  test::TempDir bin;
+  test::WriteFile(bin.File("config.ini"),
+                  "# a Go-style config\n"
+                  "[config]\n"
+                  "myPort = 4000\n"
+                  "myDir = \"data\"\n"
+                  "isServer = true\n"
+                  "database = \"leveldb\" # the Go program's, ignored\n"
+                  "[options]\n"
+                  "memoryBudget = 40\n"
+                  "noMemory = true\n"
+                  "[log]\n"
+                  "Filename = \"logs/service.log\"\n"
+                  "logLevel = NOTICE\n"
+                  "MaxSize = 5\n"
+                  "MaxBackups = 2\n"
+                  "MaxAge = 28\n");
+  Config config = Parse({"--port", "5000"}, bin.path());
+  CHECK(config.config_file == bin.File("config.ini"));
+  CHECK(config.port == 5000);  // the command line wins
+  CHECK(config.server);
+  CHECK(config.dir == bin.File("data"));  // relative to the INI file
+  CHECK(config.memory_budget_mb == 40);
+  CHECK(config.LogPath() == bin.File("data/logs/service.log"));
+  CHECK(config.log_level == log::Level::kNotice);
+  CHECK(config.log_max_size_mb == 5);
+  CHECK(config.log_max_backups == 2);
+}
+
+TEST_CASE("--config names the INI file to read", "[config]") {
+  test::TempDir bin, other;
+  test::WriteFile(other.File("site.ini"), "[config]\nmyPort = 4100\n");
+  CHECK(Parse({"--config", other.File("site.ini")}, bin.path()).port == 4100);
+}
+
+TEST_CASE("bad options are refused naming the option", "[config]") {
+  test::TempDir bin;
+  struct Row {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Row rows[] = {
+      {{"--nope"}, "unrecognised option '--nope'"},
+      {{"--port", "0"}, "--port must be a whole number from 1 to 65535, not '0'"},
+      {{"--port", "3000x"}, "--port must be a whole number from 1 to 65535, not '3000x'"},
+      {{"--port", "+80"}, "--port must be a whole number from 1 to 65535, not '+80'"},
+      {{"--log-max-backups", "101"}, "--log-max-backups must be a whole number from 0 to 100"},
+      {{"--debug", "verbose"}, "--debug: unknown log level 'verbose'"},
+      {{"--bind", "example.com"}, "--bind must be a numeric IPv4 or IPv6 address"},
+      {{"--databaseName", ""}, "--databaseName must not be empty"},
+      {{"--config", bin.File("missing.ini")}, "is not a readable file"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.args.front());
+    CHECK_THAT(Refusal(row.args, bin.path()), Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("a bad INI file is refused naming the file and the key", "[config]") {
+  test::TempDir bin;
+  test::WriteFile(bin.File("config.ini"), "[config]\nisServer = perhaps\n");
+  std::string message = Refusal({}, bin.path());
+  CHECK_THAT(message, Catch::Contains("--server must be true or false, not 'perhaps'"));
+  CHECK_THAT(message, Catch::Contains(bin.File("config.ini")));
+
+  test::WriteFile(bin.File("config.ini"), "[log]\nFileName = x.log\n");
+  CHECK_THAT(Refusal({}, bin.path()), Catch::Contains("log.FileName"));
+}
+
+TEST_CASE("IPv6 and 0.0.0.0 are accepted for --bind", "[config]") {
+  test::TempDir bin;
+  CHECK(Parse({"--bind", "0.0.0.0"}, bin.path()).bind == "0.0.0.0");
+  CHECK(Parse({"--bind", "::1"}, bin.path()).bind == "::1");
+}
+
+}  // namespace gosl

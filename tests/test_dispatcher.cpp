@@ -1,0 +1,64 @@
+#include "gosl/dispatcher.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/api_cases.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+#include "gosl/logging.hpp"
+
+namespace gosl {
+
+TEST_CASE("every API row answers as SPEC.md says in process", "[dispatcher]") {
+  test::TempDir dir;
+  test::SeedApiDatabase(dir.File("slkvdb"));
+  Store store({dir.File("slkvdb")});
+  test::CheckApiCases([&store](const test::ApiCase& c) {
+    Request request;
+    request.method = c.method;
+    request.query = c.query;
+    request.body = c.body;
+    request.content_type = c.content_type;
+    request.grid = c.grid;
+    Response response = Handle(request, store);
+    test::HttpReply reply;
+    reply.status = response.status;
+    reply.content_type = response.content_type;
+    reply.body = response.body;
+    return reply;
+  });
+}
+
+TEST_CASE("a store failure is a 503 with its reason, not a crash", "[dispatcher]") {
+  test::TempDir dir;
+  Store holder({dir.File("db")});
+  REQUIRE(holder.Open().ok());
+  Store busy({dir.File("db")});
+  Request request;
+  request.query = "name=mini";
+  Response response = Handle(request, busy);
+  CHECK(response.status == 503);
+  CHECK(response.body == "database '" + dir.File("db") + "' is in use by another process");
+}
+
+TEST_CASE("Serve logs one INFO line per request with outcome and microseconds", "[dispatcher]") {
+  test::TempDir dir;
+  REQUIRE(log::SetUp({dir.File("test.log"), 1, 1, log::Level::kInfo, false}).ok());
+  Store store({dir.File("db")});
+  Request request;
+  request.query = "name=Nobody%0AInjected";
+  request.remote_addr = "192.0.2.7";
+  CHECK(Serve(request, store).status == 400);
+  request.query = "name=Nobody";
+  CHECK(Serve(request, store).status == 200);
+  log::ShutDown();
+  const std::string log = test::ReadFile(dir.File("test.log"));
+  CHECK(test::CountLinesWith(log, " INFO ") == 2);
+  CHECK(test::CountLinesWith(log, "INFO 200 GET name 'Nobody' -> unknown ") == 1);
+  CHECK(test::CountLinesWith(log, "us from 192.0.2.7") == 2);
+  // A name with a newline cannot forge a log line.
+  CHECK(test::CountLinesWith(log, "Injected") == 1);
+  CHECK(log.find("Nobody\\x0aInjected") != std::string::npos);
+}
+
+}  // namespace gosl

@@ -1,0 +1,127 @@
+#include "gosl/store.hpp"
+
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace gosl {
+namespace {
+
+AvatarName Name(const char* text) { return AvatarName::Parse(text).value(); }
+Uuid Key(const char* text) { return Uuid::Parse(text).value(); }
+
+const char* const kA = "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40";
+const char* const kB = "0f0e0d0c-0b0a-4909-8807-060504030201";
+
+}  // namespace
+
+TEST_CASE("a pair recorded once is found both ways", "[store]") {
+  test::TempDir dir;
+  Store store({dir.File("db")});
+  REQUIRE(store.Record(Name("Mini Resident"), Key(kA), "Production").ok());
+
+  auto by_name = store.FindByName(Name("mini"));
+  REQUIRE(by_name.ok());
+  CHECK(by_name->key == Key(kA));
+  CHECK(by_name->name == "Mini Resident");
+  CHECK(by_name->grid == "Production");
+
+  auto by_key = store.FindByKey(Key(kA));
+  REQUIRE(by_key.ok());
+  CHECK(by_key->name == "Mini Resident");
+  CHECK(by_key->grid == "Production");
+}
+
+TEST_CASE("every display form and grid comes back exactly as stored", "[store]") {
+  // Names whose display form the layout derives from the lookup form, and
+  // names it must store verbatim.
+  const char* names[] = {"Mini Resident", "mini",          "Legacy Linden",  "legacy linden",
+                         "mini resident", "MINI RESIDENT", "McDonald Smith", "first.last",
+                         "Ab Cd Ef",      "J\xC3\xBCrgen Resident", "x",     "Mini Resident2",
+                         "Resident",      "Two  Spaces"};
+  const char* grids[] = {"", "Production", "Testing", "OSGrid", "hg.example.com:8002"};
+  test::TempDir dir;
+  Store store({dir.File("db")});
+  int i = 0;
+  for (const char* text : names) {
+    for (const char* grid : grids) {
+      INFO(text << " on '" << grid << "'");
+      char key_text[37];
+      std::snprintf(key_text, sizeof key_text, "00000000-0000-4000-8000-%012d", ++i);
+      const Uuid key = Key(key_text);
+      const AvatarName name = Name(text);
+      REQUIRE(store.Record(name, key, grid).ok());
+      auto by_key = store.FindByKey(key);
+      REQUIRE(by_key.ok());
+      CHECK(by_key->name == name.display());
+      CHECK(by_key->grid == grid);
+      auto by_name = store.FindByName(name);
+      REQUIRE(by_name.ok());
+      CHECK(by_name->name == name.display());
+      CHECK(by_name->key == key);
+      CHECK(by_name->grid == grid);
+    }
+  }
+}
+
+TEST_CASE("a renamed key answers its newest name and every old name finds it", "[store]") {
+  test::TempDir dir;
+  Store store({dir.File("db")});
+  REQUIRE(store.Record(Name("Old Name"), Key(kA), "Production").ok());
+  REQUIRE(store.Record(Name("New Name"), Key(kA), "Production").ok());
+  CHECK(store.FindByKey(Key(kA)).value().name == "New Name");
+  CHECK(store.FindByName(Name("old name")).value().key == Key(kA));
+  CHECK(store.FindByName(Name("new.name")).value().key == Key(kA));
+}
+
+TEST_CASE("a miss is kNotFound, not a failure", "[store]") {
+  test::TempDir dir;
+  Store store({dir.File("db")});
+  CHECK(store.FindByName(Name("Nobody")).status().IsNotFound());
+  CHECK(store.FindByKey(Key(kB)).status().IsNotFound());
+}
+
+TEST_CASE("the store opens lazily and survives being reopened", "[store]") {
+  test::TempDir dir;
+  {
+    Store store({dir.File("db")});
+    CHECK_FALSE(store.is_open());
+    CHECK_FALSE(std::filesystem::exists(dir.File("db")));  // nothing touched before use
+    Store::Batch batch;
+    batch.Add(Name("Mini Resident"), Key(kA), "Production");
+    batch.Add(Name("Legacy Linden"), Key(kB), "");
+    CHECK(batch.records() == 2);
+    REQUIRE(store.Commit(batch, /*sync=*/true).ok());
+    CHECK(store.is_open());
+    REQUIRE(store.CompactAll().ok());
+  }
+  Store reopened({dir.File("db")});
+  CHECK(reopened.FindByKey(Key(kB)).value().name == "Legacy Linden");
+  CHECK(reopened.FindByName(Name("mini")).value().key == Key(kA));
+}
+
+TEST_CASE("a database held by another store is kUnavailable, and retried later", "[store]") {
+  test::TempDir dir;
+  auto holder = std::make_unique<Store>(StoreOptions{dir.File("db")});
+  REQUIRE(holder->Record(Name("Mini Resident"), Key(kA), "").ok());
+  Store second({dir.File("db")});
+  auto busy = second.FindByName(Name("mini"));
+  REQUIRE_FALSE(busy.ok());
+  CHECK(busy.status().code() == Code::kUnavailable);
+  CHECK(busy.status().message() == "database '" + dir.File("db") + "' is in use by another process");
+  holder.reset();
+  CHECK(second.FindByName(Name("mini")).value().key == Key(kA));
+}
+
+TEST_CASE("a missing database is kUnavailable when it may not be created", "[store]") {
+  test::TempDir dir;
+  Store store({dir.File("db"), 24, /*create_if_missing=*/false});
+  auto result = store.FindByKey(Key(kA));
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.status().code() == Code::kUnavailable);
+  CHECK(result.status().message() == "no database at '" + dir.File("db") + "'");
+}
+
+}  // namespace gosl
