@@ -10,7 +10,7 @@ PACKAGES="
   libboost-program-options-dev libboost-dev
   libspdlog-dev libfmt-dev
   catch2
-  bzip2 curl procps
+  bzip2 curl procps time
 "
 
 missing=""

@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/env.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
+
+#include "gosl/logging.hpp"
 
 namespace gosl {
 namespace {
@@ -222,9 +225,13 @@ Status Store::Open() {
   options.max_file_size = 8 << 20;
   options.max_open_files = MaxOpenFiles();
 
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(options_.path + "/CURRENT", ec);
   leveldb::DB* db = nullptr;
   Status status = FromLevelDb(leveldb::DB::Open(options, options_.path, &db), options_.path);
   if (!status.ok()) return status;
+  // A mistyped --dir would otherwise serve an empty database without a trace.
+  if (!existed) log::Warning("created a new, empty database at '" + options_.path + "'");
 
   // The layout version tells later versions which layout they read.
   std::string version;
