@@ -92,7 +92,7 @@ deps:
 	@scripts/install-deps.sh
 
 check: tests-binary
-	$(B)/gosl-tests $(TESTS)
+	@scripts/run-tests.sh $(FLAVOUR) $(B)/gosl-tests $(TESTS)
 
 asan:
 	$(MAKE) FLAVOUR=asan check
