@@ -17,7 +17,7 @@ CXX ?= g++
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Werror
 CPPFLAGS := -Iinclude -DFMT_HEADER_ONLY -MMD -MP
 CXXFLAGS := -std=c++17 $(WARNINGS)
-LDLIBS := -lleveldb -lsnappy -lfcgi -lboost_program_options -pthread
+LDLIBS := -lleveldb -lsnappy -lfcgi -lboost_program_options -lbz2 -lz -ledit -lutil -pthread
 
 ifeq ($(FLAVOUR),asan)
   SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -7,6 +7,7 @@ PACKAGES="
   build-essential pkg-config
   libleveldb-dev libsnappy-dev
   libfcgi-dev
+  libbz2-dev zlib1g-dev libedit-dev
   libboost-program-options-dev libboost-dev
   libspdlog-dev libfmt-dev
   catch2

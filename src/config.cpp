@@ -30,7 +30,7 @@ struct OptionRow {
   const char* help;
 };
 
-constexpr std::array<OptionRow, 21> kOptions{{
+constexpr std::array<OptionRow, 22> kOptions{{
     {"help,h", nullptr, Kind::kFlag, 0, 0, "", "print this help and exit"},
     {"version", nullptr, Kind::kFlag, 0, 0, "", "print the version and exit"},
     {"config", nullptr, Kind::kText, 0, 0, "config.ini beside the binary",
@@ -42,13 +42,17 @@ constexpr std::array<OptionRow, 21> kOptions{{
     {"memory-budget", "options.memoryBudget", Kind::kNumber, 4, 4096, "24",
      "MB the database may use for caches and write buffers"},
     {"import,i", "options.importFilename", Kind::kText, 0, 0, "",
-     "import a W-Hat CSV export (UUID,Name lines), then exit or go on to --server"},
+     "import a W-Hat export (.csv, .csv.gz or .csv.bz2), then exit or go on to a mode"},
+    {"export", "options.exportFilename", Kind::kText, 0, 0, "",
+     "write the database as a W-Hat CSV (.gz/.bz2 by extension), then exit or go on"},
     {"batchblock,b", "config.BATCH_BLOCK", Kind::kNumber, 1, 1000000, "10000",
      "records per committed batch during --import"},
     {"loopbatch,l", "config.loopBatch", Kind::kNumber, 1, 1000000000, "100000",
      "log a progress line every N records during --import"},
     {"server", "config.isServer", Kind::kFlag, 0, 0, "off",
      "run a standalone HTTP server instead of FastCGI"},
+    {"shell", "config.isShell", Kind::kFlag, 0, 0, "off",
+     "interactive prompt: type a name or a UUID, get the other"},
     {"port,p", "config.myPort", Kind::kNumber, 1, 65535, "3000", "--server port"},
     {"bind", "config.bind", Kind::kText, 0, 0, "127.0.0.1",
      "--server address (numeric; 0.0.0.0 to be reached from Second Life)"},
@@ -61,7 +65,6 @@ constexpr std::array<OptionRow, 21> kOptions{{
      "rotated log files kept"},
     // Settings of the Go program that mean nothing here: accepted in an INI
     // file so an old config.ini still works, and ignored.
-    {nullptr, "config.isShell", Kind::kIgnored, 0, 0, "", ""},
     {nullptr, "config.database", Kind::kIgnored, 0, 0, "", ""},
     {nullptr, "options.noMemory", Kind::kIgnored, 0, 0, "", ""},
     {nullptr, "log.MaxAge", Kind::kIgnored, 0, 0, "", ""},
@@ -259,10 +262,16 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
     config.import_file = values.Text("import");
     if (config.import_file.empty()) throw OptionError("--import needs a file name");
   }
+  if (values.Has("export")) {
+    config.export_file = values.Text("export");
+    if (config.export_file.empty()) throw OptionError("--export needs a file name");
+  }
   config.batch_records = values.Number("batchblock", config.batch_records);
   config.progress_records = values.Number("loopbatch", config.progress_records);
 
   config.server = values.Flag("server");
+  config.shell = values.Flag("shell");
+  if (config.server && config.shell) throw OptionError("--server and --shell exclude each other");
   config.port = static_cast<int>(values.Number("port", config.port));
   if (values.Has("bind")) config.bind = values.Text("bind");
   unsigned char address[16];
@@ -290,7 +299,9 @@ std::string HelpText() {
          "  (none)              FastCGI, when Apache mod_fcgid starts it (socket on fd 0),\n"
          "                      or one CGI request when GATEWAY_INTERFACE is set\n"
          "  --server            standalone HTTP server on --bind:--port\n"
-         "  --import FILE       load a W-Hat export, then exit (or go on to --server)\n\n"
+         "  --shell             interactive prompt (one answer per line when piped)\n"
+         "  --import FILE       load a W-Hat export, then exit (or go on to --server/--shell)\n"
+         "  --export FILE       write the database as a W-Hat export, then exit (or go on)\n\n"
          "Options (also in config.ini as [section] key = value):\n";
   for (const auto& row : kOptions) {
     if (!row.cli) continue;

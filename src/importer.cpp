@@ -1,20 +1,33 @@
 #include "gosl/importer.hpp"
 
-#include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <sys/resource.h>
+#include <unistd.h>
 
-#include "gosl/avatar_name.hpp"
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "gosl/compression.hpp"
+#include "gosl/external_sort.hpp"
 #include "gosl/logging.hpp"
-#include "gosl/uuid.hpp"
 
 namespace gosl {
 namespace {
 
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
 constexpr size_t kLoggedBadLines = 10;  // then only counted: a broken file must not flood the log
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+constexpr size_t kChunkBytes = 1 << 20;  // lines handed from the reader thread at a time
+constexpr size_t kQueuedChunks = 4;
+constexpr size_t kMergeBufferBytes = 32 * 1024;  // per run file while merging
 
 std::string_view Trimmed(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -22,73 +35,369 @@ std::string_view Trimmed(std::string_view text) {
   return text;
 }
 
-// One line "UUID,Name" -> the record, or the reason it is refused.
-Status ParseLine(std::string_view line, Store::Batch& batch, const std::string& grid) {
-  size_t comma = line.find(',');
-  if (comma == std::string_view::npos) return Status::InvalidArgument("no comma");
-  auto key = Uuid::Parse(Trimmed(line.substr(0, comma)));
-  if (!key.ok()) return key.status();
-  auto name = AvatarName::Parse(Trimmed(line.substr(comma + 1)));
-  if (!name.ok()) return name.status();
-  if (key->IsNil()) return Status::InvalidArgument("null key");
-  batch.Add(name.value(), key.value(), grid);
-  return Status::OK();
+// Splits an RFC 4180 line into fields. Returns false for an unterminated
+// quote. Stops after max_fields + 1 fields (enough to say "too many").
+bool SplitCsv(std::string_view line, std::vector<std::string>& fields, size_t max_fields) {
+  fields.clear();
+  size_t i = 0;
+  while (fields.size() <= max_fields) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    std::string field;
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      for (;;) {
+        if (i >= line.size()) return false;
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        field += line[i++];
+      }
+      while (i < line.size() && line[i] != ',') ++i;  // spaces after the closing quote
+    } else {
+      size_t end = line.find(',', i);
+      if (end == std::string_view::npos) end = line.size();
+      field.assign(Trimmed(line.substr(i, end - i)));
+      i = end;
+    }
+    fields.push_back(std::move(field));
+    if (i >= line.size()) break;
+    ++i;  // the comma
+  }
+  return true;
+}
+
+const char* Describe(Compression compression) {
+  switch (compression) {
+    case Compression::kGzip: return "gzip";
+    case Compression::kBzip2: return "bzip2";
+    case Compression::kNone: break;
+  }
+  return "plain text";
+}
+
+long PeakRssKb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
+  }
+  return bytes;
+}
+
+// Lines from the reader thread, a chunk at a time, so that decompression
+// (the slowest part: bzip2) runs on its own core beside parsing and sorting.
+struct Chunk {
+  std::string text;  // lines, each ending in '\n'
+  size_t lines = 0;
+};
+
+class LineQueue {
+ public:
+  void Push(Chunk chunk) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    space_.wait(lock, [this] { return chunks_.size() < kQueuedChunks || stopped_; });
+    chunks_.push_back(std::move(chunk));
+    ready_.notify_one();
+  }
+  void Close(Status status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    status_ = std::move(status);
+    ready_.notify_one();
+  }
+  // The consumer gives up early (an error): unblock the reader.
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+    space_.notify_all();
+  }
+  bool stopped() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopped_;
+  }
+  // False once the reader has closed the queue and it is empty.
+  bool Pop(Chunk& chunk) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait(lock, [this] { return !chunks_.empty() || closed_; });
+    if (chunks_.empty()) return false;
+    chunk = std::move(chunks_.front());
+    chunks_.pop_front();
+    space_.notify_one();
+    return true;
+  }
+  Status status() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_, space_;
+  std::deque<Chunk> chunks_;
+  bool closed_ = false, stopped_ = false;
+  Status status_;
+};
+
+void ReadLines(LineReader& reader, LineQueue& queue, std::atomic<uint64_t>& bytes_consumed) {
+  Chunk chunk;
+  std::string line;
+  while (reader.Next(line)) {
+    chunk.text += line;
+    chunk.text += '\n';
+    ++chunk.lines;
+    if (chunk.text.size() >= kChunkBytes) {
+      bytes_consumed = reader.bytes_consumed();
+      if (queue.stopped()) break;
+      queue.Push(std::move(chunk));
+      chunk = Chunk();
+    }
+  }
+  bytes_consumed = reader.bytes_consumed();
+  if (chunk.lines > 0) queue.Push(std::move(chunk));
+  queue.Close(reader.status());
+}
+
+// Progress on a terminal: a bar with records/s and an ETA from the
+// compressed bytes consumed; redrawn at most five times a second.
+class Progress {
+ public:
+  Progress(bool bar, uint64_t total_bytes) : bar_(bar), total_bytes_(total_bytes) {}
+
+  void Update(size_t records, uint64_t bytes) {
+    if (!bar_) return;
+    auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    double elapsed = std::chrono::duration<double>(now - start_).count();
+    double fraction = total_bytes_ ? static_cast<double>(bytes) / total_bytes_ : 0;
+    double rate = elapsed > 0 ? records / elapsed : 0;
+    double eta = fraction > 0.01 ? elapsed * (1 - fraction) / fraction : 0;
+    int filled = static_cast<int>(fraction * 30);
+    std::fprintf(stderr, "\r[%-30s] %3.0f%%  %zu records  %.0f/s  ETA %d:%02d ",
+                 std::string(std::min(filled, 30), '#').c_str(), fraction * 100, records, rate,
+                 static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+  }
+
+  void Say(const char* what) {
+    if (bar_) std::fprintf(stderr, "\r%-80s", what);
+  }
+  void Done() {
+    if (bar_) std::fprintf(stderr, "\r%-80s\r", "");
+  }
+
+ private:
+  bool bar_;
+  uint64_t total_bytes_;
+  Clock::time_point start_ = Clock::now(), last_{};
+};
+
+// Where the import keeps its sorted runs and builds a new database, beside
+// the database so the final rename stays on one file system.
+struct WorkDirs {
+  std::string runs, staging;
+  explicit WorkDirs(const std::string& db) : runs(db + ".import-runs"), staging(db + ".import-new") {}
+  void Remove() const {
+    std::error_code ec;
+    fs::remove_all(runs, ec);
+    fs::remove_all(staging, ec);
+  }
+};
+
+// A new database is built directly when there is none yet.
+Result<bool> DatabaseIsNew(const std::string& db) {
+  std::error_code ec;
+  if (!fs::exists(db, ec)) return true;
+  if (fs::exists(db + "/CURRENT", ec)) return false;
+  if (fs::is_directory(db, ec) && fs::is_empty(db, ec)) return true;
+  return Status::InvalidArgument("'" + db +
+                                 "' exists but holds no LevelDB database; move it away or "
+                                 "choose another --dir/--databaseName");
+}
+
+// Merges the two key ranges' runs into their sinks on two threads at once.
+Status MergeIntoSinks(const std::vector<std::string>& key_runs, SortedSink& key_sink,
+                      const std::vector<std::string>& name_runs, SortedSink& name_sink) {
+  auto merge = [](const std::vector<std::string>& runs, SortedSink& sink) {
+    Status s = MergeRuns(runs, kMergeBufferBytes, [&sink](std::string_view k, std::string_view v) {
+      return sink.Add(k, v);
+    });
+    Status finished = sink.Finish();
+    return s.ok() ? finished : s;
+  };
+  Status name_status;
+  std::thread name_thread([&] { name_status = merge(name_runs, name_sink); });
+  Status key_status = merge(key_runs, key_sink);
+  name_thread.join();
+  return key_status.ok() ? name_status : key_status;
 }
 
 }  // namespace
 
+Result<WhatRecord> ParseWhatLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  thread_local std::vector<std::string> fields;
+  if (!SplitCsv(line, fields, 2)) return Status::InvalidArgument("unterminated quote");
+  if (fields.size() != 2) {
+    return Status::InvalidArgument("expected 2 fields (UUID,Name), found " +
+                                   (fields.size() > 2 ? std::string("more") : "1"));
+  }
+  auto key = Uuid::Parse(fields[0]);
+  if (!key.ok()) return key.status();
+  if (key->IsNil()) return Status::InvalidArgument("the null key is not an avatar");
+  auto name = AvatarName::Parse(fields[1]);
+  if (!name.ok()) return name.status();
+  return WhatRecord{key.value(), std::move(name).value()};
+}
+
 Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
+  auto reader = LineReader::Open(options.file);
+  if (!reader.ok()) return reader.status();
+  const std::string db = store.path();
+  auto fresh = DatabaseIsNew(db);
+  if (!fresh.ok()) return fresh.status();
+  if (!fresh.value()) {
+    // Fail before reading 500 MB if the database is in use.
+    if (Status s = store.Open(); !s.ok()) return s;
+  }
+  const WorkDirs work(db);
+  work.Remove();  // what an interrupted import left
   std::error_code ec;
-  if (std::filesystem::is_directory(options.file, ec)) {
-    return Status::IOError("cannot import '" + options.file + "': it is a directory");
+  if (!fs::create_directories(work.runs, ec) && ec) {
+    return Status::IOError("cannot create '" + work.runs + "': " + ec.message());
   }
-  std::ifstream in(options.file, std::ios::binary);
-  if (!in) {
-    return Status::IOError("cannot import '" + options.file + "': " + std::strerror(errno));
-  }
-  if (Status s = store.Open(); !s.ok()) return s;
 
   ImportStats stats;
-  Store::Batch batch;
-  std::string line;
-  while (std::getline(in, line)) {
-    ++stats.lines;
-    std::string_view text(line);
-    if (stats.lines == 1 && text.substr(0, kUtf8Bom.size()) == kUtf8Bom) {
-      text.remove_prefix(kUtf8Bom.size());
-    }
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (Trimmed(text).empty()) continue;
+  stats.fresh = fresh.value();
+  stats.input_bytes = reader.value()->file_size();
+  log::Notice("import: reading '" + options.file + "' (" +
+              Describe(reader.value()->compression()) + ") into " +
+              (stats.fresh ? "a new database" : "the existing database") + " at '" + db + "'");
 
-    if (Status s = ParseLine(text, batch, options.grid); !s.ok()) {
-      if (++stats.skipped <= kLoggedBadLines) {
-        log::Warning("import: line " + std::to_string(stats.lines) + " skipped: " + s.message());
+  // Phase 1: read, parse and sort into runs (the reader decompresses on its own thread).
+  const size_t run_bytes = std::max<size_t>(options.sort_memory_mb, 2) << 19;  // half each
+  RunWriter key_runs(work.runs, "k", run_bytes), name_runs(work.runs, "n", run_bytes);
+  LineQueue queue;
+  std::atomic<uint64_t> bytes_consumed{0};
+  std::thread reader_thread(ReadLines, std::ref(*reader.value()), std::ref(queue),
+                            std::ref(bytes_consumed));
+  Progress progress(options.progress_bar, stats.input_bytes);
+  RecordEntries entries;
+  Status status;
+  bool header_checked = false;
+  Chunk chunk;
+  while (status.ok() && queue.Pop(chunk)) {
+    std::string_view text(chunk.text);
+    for (size_t begin = 0; begin < text.size() && status.ok();) {
+      size_t end = text.find('\n', begin);
+      std::string_view line = text.substr(begin, end - begin);
+      begin = end + 1;
+      ++stats.lines;
+      if (stats.lines == 1 && line.substr(0, kUtf8Bom.size()) == kUtf8Bom) {
+        line.remove_prefix(kUtf8Bom.size());
       }
-      continue;
-    }
-    if (batch.records() >= options.batch_records) {
-      if (Status s = store.Commit(batch, /*sync=*/false); !s.ok()) return s;
-      stats.imported += batch.records();
-      batch.Clear();
-    }
-    if (stats.lines % options.progress_records == 0) {
-      log::Info("import: " + std::to_string(stats.lines) + " lines read");
+      if (Trimmed(line).empty() || Trimmed(line) == "\r") continue;
+      auto record = ParseWhatLine(line);
+      if (!header_checked) {
+        header_checked = true;
+        // A first line that is no record is a header ("uuid,name"), not an error.
+        if (!record.ok() && !Uuid::Parse(Trimmed(line.substr(0, line.find(',')))).ok()) {
+          log::Info("import: line " + std::to_string(stats.lines) + " read as a header: '" +
+                    Sanitized(line, 60) + "'");
+          continue;
+        }
+      }
+      if (!record.ok()) {
+        if (++stats.skipped <= kLoggedBadLines) {
+          log::Warning("import: line " + std::to_string(stats.lines) + " skipped: " +
+                       record.status().message());
+        }
+        continue;
+      }
+      EncodeRecord(record->name, record->key, options.grid, entries);
+      status = key_runs.Add(entries.key_entry_key, entries.key_entry_value);
+      if (status.ok()) status = name_runs.Add(entries.name_entry_key, entries.name_entry_value);
+      ++stats.imported;
+      if (stats.lines % options.progress_records == 0) {
+        log::Info("import: " + std::to_string(stats.lines) + " lines read");
+      }
+      if ((stats.imported & 4095) == 0) progress.Update(stats.imported, bytes_consumed);
     }
   }
-  if (in.bad()) {
-    return Status::IOError("reading '" + options.file + "' failed: " + std::strerror(errno));
-  }
-  // The last batch is synced: when the import reports success, it is on disk.
-  if (Status s = store.Commit(batch, /*sync=*/true); !s.ok()) return s;
-  stats.imported += batch.records();
-  if (Status s = store.CompactAll(); !s.ok()) return s;
-  stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!status.ok()) queue.Stop();
+  while (queue.Pop(chunk)) {
+  }  // let a stopped reader finish
+  reader_thread.join();
+  if (status.ok()) status = queue.status();
+  stats.skipped += reader.value()->long_lines();
   if (stats.skipped > kLoggedBadLines) {
     log::Warning("import: " + std::to_string(stats.skipped - kLoggedBadLines) +
                  " more malformed lines skipped");
   }
+  // A file with no record at all (empty, or not an export) is refused
+  // rather than turned into an empty database.
+  if (status.ok() && stats.imported == 0) {
+    status = Status::InvalidArgument("'" + options.file + "' holds no UUID,Name records (" +
+                                     std::to_string(stats.lines) + " lines, " +
+                                     std::to_string(stats.skipped) + " malformed)");
+  }
+  auto key_files = key_runs.Finish();
+  auto name_files = name_runs.Finish();
+  if (status.ok() && !key_files.ok()) status = key_files.status();
+  if (status.ok() && !name_files.ok()) status = name_files.status();
+  if (!status.ok()) {
+    work.Remove();
+    return status;
+  }
+
+  // Phase 2: merge the runs in key order into the database.
+  progress.Say("writing the database in key order...");
+  if (stats.fresh) {
+    if (!fs::create_directories(work.staging, ec) && ec) {
+      status = Status::IOError("cannot create '" + work.staging + "': " + ec.message());
+    }
+    std::atomic<uint64_t> next_file_number{2};  // 1 is the MANIFEST RepairDB writes
+    auto key_sink = NewTableSink(work.staging, next_file_number);
+    auto name_sink = NewTableSink(work.staging, next_file_number);
+    if (status.ok()) {
+      status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink);
+    }
+    if (status.ok()) status = AdoptTables(work.staging);
+    // The finished database takes its place in one rename: killed before
+    // it, there is no database; after it, a complete one.
+    if (status.ok()) {
+      fs::remove(db, ec);  // an empty directory left by hand, if any
+      fs::rename(work.staging, db, ec);
+      if (ec) status = Status::IOError("cannot move the new database into place: " + ec.message());
+    }
+  } else {
+    auto key_sink = store.NewBatchSink(options.batch_records);
+    auto name_sink = store.NewBatchSink(options.batch_records);
+    status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink);
+    if (status.ok()) {
+      progress.Say("compacting the database...");
+      status = store.CompactAll();
+    }
+  }
+  progress.Done();
+  work.Remove();
+  if (!status.ok()) return status;
+
+  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  stats.peak_rss_kb = PeakRssKb();
+  stats.database_bytes = DirectoryBytes(db);
   return stats;
 }
 

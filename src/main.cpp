@@ -1,4 +1,4 @@
-// config -> logging -> pick mode -> exit code. Everything else lives in a module.
+// config -> logging -> import/export -> pick mode -> exit code. Everything else lives in a module.
 #include <signal.h>
 #include <unistd.h>
 
@@ -6,20 +6,23 @@
 #include <iostream>
 
 #include "gosl/config.hpp"
+#include "gosl/exporter.hpp"
 #include "gosl/fcgi_loop.hpp"
 #include "gosl/http_server.hpp"
 #include "gosl/importer.hpp"
 #include "gosl/logging.hpp"
+#include "gosl/shell.hpp"
 #include "gosl/store.hpp"
 #include "gosl/version.hpp"
 
 namespace {
 
-enum class Mode { kFastCgi, kCgi, kServer, kImportOnly, kUsage };
+enum class Mode { kFastCgi, kCgi, kServer, kShell, kFilesOnly, kUsage };
 
 Mode ChooseMode(const gosl::Config& config) {
   if (config.server) return Mode::kServer;
-  if (!config.import_file.empty()) return Mode::kImportOnly;
+  if (config.shell) return Mode::kShell;
+  if (!config.import_file.empty() || !config.export_file.empty()) return Mode::kFilesOnly;
   if (gosl::StdinIsListeningSocket()) return Mode::kFastCgi;
   if (gosl::EnvironmentIsCgi()) return Mode::kCgi;
   return Mode::kUsage;  // started by hand: say how to use it instead of hanging
@@ -31,18 +34,37 @@ std::string BinaryDirectory() {
   return ec ? std::filesystem::current_path(ec).string() : self.parent_path().string();
 }
 
-int Import(const gosl::Config& config, gosl::Store& store) {
-  gosl::ImportOptions options{config.import_file, config.batch_records, config.progress_records};
-  auto stats = gosl::ImportCsv(options, store);
-  if (!stats.ok()) {
-    gosl::log::Error("import failed: " + stats.status().message());
-    return 1;
+// --import then --export, as asked; false when one failed (it is logged).
+bool ImportAndExport(const gosl::Config& config, gosl::Store& store) {
+  if (!config.import_file.empty()) {
+    gosl::ImportOptions options{config.import_file, config.batch_records, config.progress_records};
+    options.progress_bar = isatty(2);
+    auto stats = gosl::ImportCsv(options, store);
+    if (!stats.ok()) {
+      gosl::log::Error("import of '" + config.import_file + "' failed: " + stats.status().message());
+      return false;
+    }
+    char summary[400];
+    std::snprintf(summary, sizeof summary,
+                  "import done: %zu lines read, %zu records imported, %zu skipped, %.1f s, "
+                  "%.0f records/s, peak RSS %.1f MB, database %.1f MB (%.2f x the input file)",
+                  stats->lines, stats->imported, stats->skipped, stats->seconds,
+                  stats->seconds > 0 ? stats->imported / stats->seconds : 0.0,
+                  stats->peak_rss_kb / 1024.0, stats->database_bytes / 1e6,
+                  stats->input_bytes ? double(stats->database_bytes) / stats->input_bytes : 0.0);
+    gosl::log::Notice(summary);
   }
-  gosl::log::Notice("import of '" + config.import_file + "' done: " +
-                    std::to_string(stats->lines) + " lines, " + std::to_string(stats->imported) +
-                    " records imported, " + std::to_string(stats->skipped) + " skipped, " +
-                    std::to_string(stats->seconds) + " s");
-  return 0;
+  if (!config.export_file.empty()) {
+    auto stats = gosl::ExportCsv(config.export_file, store);
+    if (!stats.ok()) {
+      gosl::log::Error("export to '" + config.export_file + "' failed: " + stats.status().message());
+      return false;
+    }
+    gosl::log::Notice("export done: " + std::to_string(stats->records) + " keys and " +
+                      std::to_string(stats->old_names) + " earlier names written to '" +
+                      config.export_file + "'");
+  }
+  return true;
 }
 
 }  // namespace
@@ -58,21 +80,29 @@ int main(int argc, char* argv[]) {
     const Mode mode = ChooseMode(config);
     if (mode == Mode::kUsage) {
       std::cerr << "gosl-basics.fcgi is a FastCGI program: Apache's mod_fcgid starts it.\n"
-                   "By hand, run it with --server, --import FILE or --help.\n";
+                   "By hand, run it with --server, --shell, --import FILE or --help.\n";
       return 2;
     }
-    const bool interactive = mode == Mode::kServer || mode == Mode::kImportOnly;
-    gosl::Status logging = gosl::log::SetUp({config.LogPath(), config.log_max_size_mb,
-                                             config.log_max_backups, config.log_level,
-                                             interactive});
-    // In FastCGI and CGI modes stderr is Apache's error log, not ours: serve without a log.
-    if (!logging.ok() && interactive) std::cerr << logging.message() << "\n";
+    // In FastCGI and CGI modes stderr is Apache's error log, not ours.
+    const bool operator_watching = mode != Mode::kFastCgi && mode != Mode::kCgi;
+    gosl::log::LogOptions log_options{config.LogPath(), config.log_max_size_mb,
+                                      config.log_max_backups, config.log_level, operator_watching};
+    gosl::Status logging = gosl::log::SetUp(log_options);
+    if (!logging.ok() && operator_watching) std::cerr << logging.message() << "\n";
 
     gosl::Store store({config.DatabasePath(), config.memory_budget_mb});
-    if (!config.import_file.empty() && Import(config, store) != 0) return 1;
+    if (!ImportAndExport(config, store)) return 1;
     switch (mode) {
-      case Mode::kServer:
-        return gosl::RunHttpServer(store, {config.bind, config.port});
+      case Mode::kServer: return gosl::RunHttpServer(store, {config.bind, config.port});
+      case Mode::kShell: {
+        // Request lines would interleave with the prompt's answers: file only
+        // (a failure to open it was said above).
+        log_options.to_stderr = false;
+        logging = gosl::log::SetUp(log_options);
+        const bool interactive = isatty(0) && isatty(1);
+        return gosl::RunShell(store, std::cin, std::cout, interactive,
+                              interactive ? config.dir + "/.gosl_history" : "");
+      }
       case Mode::kFastCgi: return gosl::RunFastCgi(store);
       case Mode::kCgi: return gosl::RunCgiOnce(store);
       default: return 0;

@@ -5,14 +5,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <filesystem>
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/env.h>
+#include <leveldb/comparator.h>
 #include <leveldb/filter_policy.h>
+#include <leveldb/table_builder.h>
 #include <leveldb/write_batch.h>
 
 #include "gosl/logging.hpp"
@@ -133,6 +138,36 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& path) {
   return Status::IOError("database '" + path + "': " + text);
 }
 
+// value of 'n' + lookup -> the record.
+Result<AvatarRecord> DecodeNameEntry(std::string_view lookup, std::string_view value) {
+  AvatarRecord record;
+  uint8_t display_flags = 0;
+  if (value.size() < Uuid::kByteLength) {
+    return Status::Corruption("short name entry for '" + Sanitized(lookup) + "'");
+  }
+  record.key = Uuid::FromBytes(value.substr(0, Uuid::kByteLength));
+  value.remove_prefix(Uuid::kByteLength);
+  if (!ParseNameInfo(value, display_flags, record.grid)) {
+    return Status::Corruption("bad name entry for '" + Sanitized(lookup) + "'");
+  }
+  record.name = (display_flags & kDisplayMask) == kVerbatim ? std::string(value)
+                                                           : DeriveDisplay(display_flags, lookup);
+  return record;
+}
+
+// value of 'k' + key -> the record.
+Result<AvatarRecord> DecodeKeyEntry(const Uuid& key, std::string_view value) {
+  AvatarRecord record;
+  record.key = key;
+  uint8_t display_flags = 0;
+  if (!ParseNameInfo(value, display_flags, record.grid)) {
+    return Status::Corruption("bad key entry for " + key.ToString());
+  }
+  record.name = (display_flags & kDisplayMask) == kVerbatim ? std::string(value)
+                                                           : DeriveDisplay(display_flags, value);
+  return record;
+}
+
 // LevelDB 1.23 reads tables through mmap on 64-bit Linux, and every page a
 // lookup touches then counts in the process's RSS: 600+ MB after a few
 // hundred thousand lookups on 10 M records (leveldb-measured.md), where the
@@ -183,12 +218,183 @@ leveldb::Env* SharedPreadEnv() {
   return &env;
 }
 
+// Larger tables than LevelDB's 2 MB: a 10 M-record database then fits in
+// ~100 files, all of them kept open, so no lookup pays for reopening one.
+constexpr size_t kTableBytes = 8 << 20;
+
 // Every open table holds one descriptor; keep half of the process's limit
 // for everything else (shared hosts often allow only 1024).
 int MaxOpenFiles() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1000;
   return static_cast<int>(std::clamp<rlim_t>(limit.rlim_cur / 2, 74, 1000));
+}
+
+
+// Tables written by a database hold internal keys: the user key and 8 bytes
+// (sequence << 8 | type), little-endian (leveldb db/dbformat.h, part of the
+// on-disk format every LevelDB version reads). Directly built tables carry
+// sequence 0 and type 1 (a value).
+constexpr uint64_t kMaxSequence = (uint64_t{1} << 56) - 1;
+constexpr uint8_t kTypeValue = 1;
+
+void AppendTrailer(std::string& key, uint64_t sequence) {
+  uint64_t packed = sequence << 8 | kTypeValue;
+  for (int i = 0; i < 8; ++i) key += static_cast<char>((packed >> (8 * i)) & 0xFF);
+}
+
+uint64_t TrailerOf(const leveldb::Slice& internal_key) {
+  uint64_t packed = 0;
+  for (int i = 7; i >= 0; --i) {
+    packed = packed << 8 | static_cast<uint8_t>(internal_key[internal_key.size() - 8 + i]);
+  }
+  return packed;
+}
+
+leveldb::Slice UserKeyOf(const leveldb::Slice& internal_key) {
+  return {internal_key.data(), internal_key.size() - 8};
+}
+
+// The order (and index-key shortening) LevelDB's InternalKeyComparator uses,
+// which is not exported: user keys ascending, then sequence descending. A
+// table built with it reads back exactly like one a compaction wrote.
+class InternalKeyOrder final : public leveldb::Comparator {
+ public:
+  const char* Name() const override { return "leveldb.InternalKeyComparator"; }
+
+  int Compare(const leveldb::Slice& a, const leveldb::Slice& b) const override {
+    int order = UserKeyOf(a).compare(UserKeyOf(b));
+    if (order != 0) return order;
+    uint64_t ta = TrailerOf(a), tb = TrailerOf(b);
+    return ta > tb ? -1 : (ta < tb ? 1 : 0);
+  }
+
+  void FindShortestSeparator(std::string* start, const leveldb::Slice& limit) const override {
+    leveldb::Slice user_start = UserKeyOf(*start);
+    std::string shorter(user_start.data(), user_start.size());
+    leveldb::BytewiseComparator()->FindShortestSeparator(&shorter, UserKeyOf(limit));
+    Adopt(user_start, shorter, start);
+  }
+
+  void FindShortSuccessor(std::string* key) const override {
+    leveldb::Slice user_key = UserKeyOf(*key);
+    std::string shorter(user_key.data(), user_key.size());
+    leveldb::BytewiseComparator()->FindShortSuccessor(&shorter);
+    Adopt(user_key, shorter, key);
+  }
+
+ private:
+  // A shortened user key is used only when it is shorter and still after
+  // the original, with the largest trailer so it sorts before its entries.
+  static void Adopt(const leveldb::Slice& user_key, std::string& shorter, std::string* key) {
+    if (shorter.size() < user_key.size() && user_key.compare(shorter) < 0) {
+      AppendTrailer(shorter, kMaxSequence);
+      key->swap(shorter);
+    }
+  }
+};
+
+const InternalKeyOrder kInternalKeyOrder;
+
+class TableSink final : public SortedSink {
+ public:
+  TableSink(std::string dir, std::atomic<uint64_t>& next_file_number)
+      : dir_(std::move(dir)), next_file_number_(next_file_number) {
+    options_.comparator = &kInternalKeyOrder;
+    // No Bloom filter: it would add ~5 % to the size of a database that a
+    // serving process reads without one at the default memory budget.
+    options_.filter_policy = nullptr;
+  }
+
+  ~TableSink() override {
+    if (builder_) builder_->Abandon();
+  }
+
+  Status Add(std::string_view key, std::string_view value) override {
+    if (!builder_) {
+      if (Status s = StartTable(); !s.ok()) return s;
+    }
+    internal_key_.assign(key);
+    AppendTrailer(internal_key_, 0);
+    builder_->Add(internal_key_, leveldb::Slice(value.data(), value.size()));
+    if (!builder_->status().ok()) return FromLevelDb(builder_->status(), path_);
+    return builder_->FileSize() >= kTableBytes ? FinishTable() : Status::OK();
+  }
+
+  Status Finish() override { return builder_ ? FinishTable() : Status::OK(); }
+
+ private:
+  Status StartTable() {
+    char name[32];
+    std::snprintf(name, sizeof name, "/%06llu.ldb",
+                  static_cast<unsigned long long>(next_file_number_++));
+    path_ = dir_ + name;
+    leveldb::WritableFile* file = nullptr;
+    leveldb::Status s = leveldb::Env::Default()->NewWritableFile(path_, &file);
+    if (!s.ok()) return FromLevelDb(s, path_);
+    file_.reset(file);
+    builder_ = std::make_unique<leveldb::TableBuilder>(options_, file_.get());
+    return Status::OK();
+  }
+
+  Status FinishTable() {
+    leveldb::Status s = builder_->Finish();
+    if (s.ok()) s = file_->Sync();
+    if (s.ok()) s = file_->Close();
+    builder_.reset();
+    file_.reset();
+    return FromLevelDb(s, path_);
+  }
+
+  std::string dir_;
+  std::atomic<uint64_t>& next_file_number_;
+  leveldb::Options options_;
+  std::string path_;
+  std::unique_ptr<leveldb::WritableFile> file_;
+  std::unique_ptr<leveldb::TableBuilder> builder_;
+  std::string internal_key_;
+};
+
+class BatchSink final : public SortedSink {
+ public:
+  using Writer = std::function<Status(leveldb::WriteBatch*, bool sync)>;
+  BatchSink(Writer write, size_t batch_entries)
+      : write_(std::move(write)), batch_entries_(std::max<size_t>(batch_entries, 1)) {}
+
+  Status Add(std::string_view key, std::string_view value) override {
+    batch_.Put(leveldb::Slice(key.data(), key.size()), leveldb::Slice(value.data(), value.size()));
+    if (++entries_ < batch_entries_) return Status::OK();
+    entries_ = 0;
+    Status s = write_(&batch_, /*sync=*/false);
+    batch_.Clear();
+    return s;
+  }
+
+  // The last batch is synced: once an import says it is done, it is on disk.
+  Status Finish() override { return write_(&batch_, /*sync=*/true); }
+
+ private:
+  Writer write_;
+  size_t batch_entries_;
+  size_t entries_ = 0;
+  leveldb::WriteBatch batch_;
+};
+
+// The number of table files on each level, to see when LevelDB has stopped
+// moving them.
+std::string LevelShape(leveldb::DB* db) {
+  std::string shape, count;
+  for (int level = 0; level < 7; ++level) {
+    db->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &count);
+    shape += count + ",";
+  }
+  return shape;
+}
+
+leveldb::Options BaseOptions() {
+  leveldb::Options options;
+  options.max_file_size = kTableBytes;
+  return options;
 }
 
 }  // namespace
@@ -220,9 +426,7 @@ Status Store::Open() {
   options.block_cache = resources->block_cache.get();
   options.filter_policy = resources->filter_policy.get();
   options.write_buffer_size = std::clamp<size_t>(budget / 8, 1 << 20, 64 << 20);
-  // Larger tables than LevelDB's 2 MB: a 10 M-record database then fits in
-  // ~100 files, all of them kept open, so no lookup pays for reopening one.
-  options.max_file_size = 8 << 20;
+  options.max_file_size = kTableBytes;
   options.max_open_files = MaxOpenFiles();
 
   std::error_code ec;
@@ -258,22 +462,7 @@ Result<AvatarRecord> Store::FindByName(const AvatarName& name) {
   std::string value;
   leveldb::Status s = db()->Get(leveldb::ReadOptions(), NameKey(name), &value);
   if (!s.ok()) return FromLevelDb(s, options_.path);
-
-  std::string_view rest(value);
-  AvatarRecord record;
-  uint8_t display_flags = 0;
-  if (rest.size() < Uuid::kByteLength) {
-    return Status::Corruption("short name entry for '" + Sanitized(name.lookup()) + "'");
-  }
-  record.key = Uuid::FromBytes(rest.substr(0, Uuid::kByteLength));
-  rest.remove_prefix(Uuid::kByteLength);
-  if (!ParseNameInfo(rest, display_flags, record.grid)) {
-    return Status::Corruption("bad name entry for '" + Sanitized(name.lookup()) + "'");
-  }
-  record.name = (display_flags & kDisplayMask) == kVerbatim
-                    ? std::string(rest)
-                    : DeriveDisplay(display_flags, name.lookup());
-  return record;
+  return DecodeNameEntry(name.lookup(), value);
 }
 
 Result<AvatarRecord> Store::FindByKey(const Uuid& key) {
@@ -281,34 +470,64 @@ Result<AvatarRecord> Store::FindByKey(const Uuid& key) {
   std::string value;
   leveldb::Status s = db()->Get(leveldb::ReadOptions(), KeyKey(key), &value);
   if (!s.ok()) return FromLevelDb(s, options_.path);
+  return DecodeKeyEntry(key, value);
+}
 
-  std::string_view rest(value);
-  AvatarRecord record;
-  record.key = key;
-  uint8_t display_flags = 0;
-  if (!ParseNameInfo(rest, display_flags, record.grid)) {
-    return Status::Corruption("bad key entry for " + key.ToString());
+Status Store::ForEachName(const std::function<Status(const AvatarRecord&)>& visit) {
+  return Scan(kNamePrefix, [&visit](std::string_view key, std::string_view value) {
+    auto record = DecodeNameEntry(key, value);
+    return record.ok() ? visit(record.value()) : record.status();
+  });
+}
+
+Status Store::ForEachKey(const std::function<Status(const AvatarRecord&)>& visit) {
+  return Scan(kKeyPrefix, [&visit](std::string_view key, std::string_view value) {
+    if (key.size() != Uuid::kByteLength) return Status::Corruption("bad key entry length");
+    auto record = DecodeKeyEntry(Uuid::FromBytes(key), value);
+    return record.ok() ? visit(record.value()) : record.status();
+  });
+}
+
+Status Store::Scan(char prefix,
+                   const std::function<Status(std::string_view, std::string_view)>& visit) {
+  if (Status s = Open(); !s.ok()) return s;
+  leveldb::ReadOptions options;
+  options.fill_cache = false;  // a full pass must not evict what lookups use
+  std::unique_ptr<leveldb::Iterator> it(db()->NewIterator(options));
+  for (it->Seek(std::string(1, prefix)); it->Valid() && it->key()[0] == prefix; it->Next()) {
+    leveldb::Slice key = it->key(), value = it->value();
+    Status s = visit(std::string_view(key.data() + 1, key.size() - 1),
+                     std::string_view(value.data(), value.size()));
+    if (!s.ok()) return s;
   }
-  record.name = (display_flags & kDisplayMask) == kVerbatim ? std::string(rest)
-                                                           : DeriveDisplay(display_flags, rest);
-  return record;
+  return FromLevelDb(it->status(), options_.path);
 }
 
 Store::Batch::Batch() : writes_(std::make_unique<leveldb::WriteBatch>()) {}
 Store::Batch::~Batch() = default;
 
+void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid,
+                  RecordEntries& out) {
+  const uint8_t display_flags = DisplayFlags(name);
+
+  out.key_entry_key.assign(1, kKeyPrefix);
+  out.key_entry_key.append(key.bytes());
+  out.key_entry_value.clear();
+  AppendNameInfo(out.key_entry_value, display_flags, grid);
+  out.key_entry_value += display_flags == kVerbatim ? name.display() : name.lookup();
+
+  out.name_entry_key.assign(1, kNamePrefix);
+  out.name_entry_key += name.lookup();
+  out.name_entry_value.assign(key.bytes());
+  AppendNameInfo(out.name_entry_value, display_flags, grid);
+  if (display_flags == kVerbatim) out.name_entry_value += name.display();
+}
+
 void Store::Batch::Add(const AvatarName& name, const Uuid& key, std::string_view grid) {
-  uint8_t display_flags = DisplayFlags(name);
-
-  std::string name_value(key.bytes());
-  AppendNameInfo(name_value, display_flags, grid);
-  if (display_flags == kVerbatim) name_value += name.display();
-  writes_->Put(NameKey(name), name_value);
-
-  std::string key_value;
-  AppendNameInfo(key_value, display_flags, grid);
-  key_value += display_flags == kVerbatim ? name.display() : name.lookup();
-  writes_->Put(KeyKey(key), key_value);
+  RecordEntries entries;
+  EncodeRecord(name, key, grid, entries);
+  writes_->Put(entries.name_entry_key, entries.name_entry_value);
+  writes_->Put(entries.key_entry_key, entries.key_entry_value);
   ++records_;
 }
 
@@ -330,6 +549,39 @@ Status Store::Write(leveldb::WriteBatch* writes, bool sync) {
   leveldb::WriteOptions options;
   options.sync = sync;
   return FromLevelDb(db()->Write(options, writes), options_.path);
+}
+
+std::unique_ptr<SortedSink> Store::NewBatchSink(size_t batch_entries) {
+  return std::make_unique<BatchSink>(
+      [this](leveldb::WriteBatch* writes, bool sync) { return Write(writes, sync); },
+      batch_entries);
+}
+
+std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
+                                         std::atomic<uint64_t>& next_file_number) {
+  return std::make_unique<TableSink>(staging_dir, next_file_number);
+}
+
+Status AdoptTables(const std::string& staging_dir) {
+  leveldb::Options options = BaseOptions();
+  Status status = FromLevelDb(leveldb::RepairDB(staging_dir, options), staging_dir);
+  if (!status.ok()) return status;
+  leveldb::DB* db = nullptr;
+  status = FromLevelDb(leveldb::DB::Open(options, staging_dir, &db), staging_dir);
+  if (!status.ok()) return status;
+  std::unique_ptr<leveldb::DB> owned(db);
+  status = FromLevelDb(owned->Put(leveldb::WriteOptions(), kLayoutKey, kLayoutVersion), staging_dir);
+  // RepairDB puts every table on level 0; LevelDB then moves them down
+  // without rewriting them (trivial moves, as no two tables overlap). Wait
+  // until it stops, so the directory uploaded is the settled one.
+  std::string shape = LevelShape(db);
+  for (int unchanged = 0, polls = 0; status.ok() && unchanged < 10 && polls < 3000; ++polls) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string now = LevelShape(db);
+    unchanged = now == shape ? unchanged + 1 : 0;
+    shape = std::move(now);
+  }
+  return status;
 }
 
 Status Store::CompactAll() {

@@ -1,61 +1,245 @@
 #include "gosl/importer.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
+#include "gosl/exporter.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
+namespace {
 
-TEST_CASE("an import stores every good line both ways and skips bad ones", "[importer]") {
+namespace fs = std::filesystem;
+
+std::string Key(int i) {
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-0000-4000-8000-%012d", 0x10000000u + static_cast<unsigned>(i) * 7919u, i);
+  return text;
+}
+
+// n lines "uuid,Person<i> Resident" in key-random order.
+std::string MakeCsv(int n, int first = 0) {
+  std::string csv;
+  for (int i = first; i < first + n; ++i) csv += Key(i) + ",Person" + std::to_string(i) + " Resident\n";
+  return csv;
+}
+
+Result<ImportStats> Import(const std::string& file, Store& store) {
+  ImportOptions options;
+  options.file = file;
+  options.sort_memory_mb = 2;  // several runs even for small files
+  options.batch_records = 100;
+  return ImportCsv(options, store);
+}
+
+std::string NameOf(Store& store, const std::string& key) {
+  auto record = store.FindByKey(Uuid::Parse(key).value());
+  return record.ok() ? record->name : "<" + record.status().ToString() + ">";
+}
+
+std::string KeyOf(Store& store, const std::string& name) {
+  auto record = store.FindByName(AvatarName::Parse(name).value());
+  return record.ok() ? record->key.ToString() : "<" + record.status().ToString() + ">";
+}
+
+}  // namespace
+
+TEST_CASE("W-Hat lines parse with quoting, spaces and CRLF", "[importer]") {
+  struct Row {
+    std::string line, key, name;
+  };
+  const Row rows[] = {
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Mini Resident", "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40",
+       "Mini Resident"},
+      {"6A6B5A13-1F6E-4C3A-9A3E-0D4C1D2E3F40 ,  Mini Resident \r",
+       "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40", "Mini Resident"},
+      {"\"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40\",\"Mini Resident\"",
+       "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40", "Mini Resident"},
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,\"Odd, \"\"Name\"\"\"",
+       "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40", "Odd, \"Name\""},
+  };
+  for (const Row& row : rows) {
+    INFO(row.line);
+    auto record = ParseWhatLine(row.line);
+    REQUIRE(record.ok());
+    CHECK(record->key.ToString() == row.key);
+    CHECK(record->name.display() == row.name);
+  }
+}
+
+TEST_CASE("every kind of malformed W-Hat line is refused with its reason", "[importer]") {
+  struct Row {
+    std::string line, message;
+  };
+  const Row rows[] = {
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40", "expected 2 fields (UUID,Name), found 1"},
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Mini,Resident", "expected 2 fields (UUID,Name), found more"},
+      {"not-a-uuid,Mini Resident", "invalid key \"not-a-uuid\""},
+      {"00000000-0000-0000-0000-000000000000,Nobody", "the null key is not an avatar"},
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,", "name is empty"},
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40," + std::string(64, 'x'),
+       "name is longer than 63 bytes: '" + std::string(40, 'x') + "...'"},
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Bad \xC3\x28", "name is not valid UTF-8"},
+      {"6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,\"Unterminated", "unterminated quote"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.line);
+    auto record = ParseWhatLine(row.line);
+    REQUIRE_FALSE(record.ok());
+    CHECK(record.status().message() == row.message);
+  }
+}
+
+TEST_CASE("a plain, gzip or bzip2 export builds a new database found both ways", "[importer]") {
+  for (const char* tool : {"", "gzip", "bzip2"}) {
+    INFO("compressed with '" << tool << "'");
+    test::TempDir dir;
+    test::WriteFile(dir.File("export"), MakeCsv(5000));
+    if (*tool) REQUIRE(std::system((std::string(tool) + " -q " + dir.File("export")).c_str()) == 0);
+    const std::string file = *tool ? dir.File(std::string("export.") + (tool[0] == 'g' ? "gz" : "bz2"))
+                                   : dir.File("export");
+    Store store({dir.File("db")});
+    auto stats = Import(file, store);
+    REQUIRE(stats.ok());
+    CHECK(stats->fresh);
+    CHECK(stats->lines == 5000);
+    CHECK(stats->imported == 5000);
+    CHECK(stats->skipped == 0);
+    CHECK(stats->database_bytes > 0);
+    for (int i : {0, 1234, 4999}) {
+      CHECK(NameOf(store, Key(i)) == "Person" + std::to_string(i) + " Resident");
+      CHECK(KeyOf(store, "person" + std::to_string(i)) == Key(i));
+    }
+    CHECK(store.FindByName(AvatarName::Parse("mini").value()).status().IsNotFound());
+    // No work directories are left behind.
+    CHECK_FALSE(fs::exists(dir.File("db.import-runs")));
+    CHECK_FALSE(fs::exists(dir.File("db.import-new")));
+  }
+}
+
+TEST_CASE("a header, a BOM, CRLF, blank lines and bad lines are handled", "[importer]") {
   test::TempDir dir;
   test::WriteFile(dir.File("in.csv"),
                   "\xEF\xBB\xBF"
+                  "uuid,name\r\n"
                   "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Mini Resident\r\n"
-                  "uuid,name\n"
+                  "\r\n"
+                  "   \n"
+                  "not-a-uuid,Broken Line\n"
                   "0F0E0D0C-0B0A-4909-8807-060504030201 ,  Legacy Linden \n"
-                  "\n"
                   "00000000-0000-0000-0000-000000000000,Null Key\n"
                   "c0ffee00-1234-4abc-8def-0123456789ab,\xC3\x28\n"
                   "c0ffee00-1234-4abc-8def-0123456789ac,No Newline At End");
   Store store({dir.File("db")});
-  auto stats = ImportCsv({dir.File("in.csv"), 2, 1000}, store);
+  auto stats = Import(dir.File("in.csv"), store);
   REQUIRE(stats.ok());
-  CHECK(stats->lines == 7);
+  CHECK(stats->lines == 9);
   CHECK(stats->imported == 3);
   CHECK(stats->skipped == 3);
-  CHECK(store.FindByName(AvatarName::Parse("mini").value()).value().grid == "Production");
-  CHECK(store.FindByKey(Uuid::Parse("0f0e0d0c-0b0a-4909-8807-060504030201").value()).value().name ==
-        "Legacy Linden");
-  CHECK(store.FindByName(AvatarName::Parse("No Newline At End").value()).ok());
+  CHECK(NameOf(store, "0f0e0d0c-0b0a-4909-8807-060504030201") == "Legacy Linden");
+  CHECK(KeyOf(store, "No Newline At End") == "c0ffee00-1234-4abc-8def-0123456789ac");
+  CHECK(store.FindByName(AvatarName::Parse("uuid").value()).status().IsNotFound());  // a header
 }
 
-TEST_CASE("importing the same file twice leaves the same answers", "[importer]") {
+TEST_CASE("a re-import updates changed entries and keeps in-world captures", "[importer]") {
   test::TempDir dir;
-  test::WriteFile(dir.File("in.csv"), "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Mini Resident\n");
+  test::WriteFile(dir.File("old.csv"), MakeCsv(3000));
   Store store({dir.File("db")});
-  REQUIRE(ImportCsv({dir.File("in.csv")}, store).ok());
-  REQUIRE(store.Record(AvatarName::Parse("Captured Inworld").value(),
-                       Uuid::Parse("0f0e0d0c-0b0a-4909-8807-060504030201").value(), "Production")
-              .ok());
-  auto again = ImportCsv({dir.File("in.csv")}, store);
-  REQUIRE(again.ok());
-  CHECK(again->imported == 1);
-  CHECK(store.FindByName(AvatarName::Parse("mini").value()).ok());
-  CHECK(store.FindByName(AvatarName::Parse("captured inworld").value()).ok());  // kept
+  REQUIRE(Import(dir.File("old.csv"), store).ok());
+  const std::string captured = "0f0e0d0c-0b0a-4909-8807-060504030201";
+  REQUIRE(store.Record(AvatarName::Parse("Captured Inworld").value(), Uuid::Parse(captured).value(),
+                       "Production").ok());
+
+  // The newer export renames Person7, adds two people and lacks the capture.
+  std::string newer = MakeCsv(3000) + MakeCsv(2, 3000);
+  newer += Key(7) + ",Renamed Seven\n";
+  test::WriteFile(dir.File("new.csv"), newer);
+  auto stats = Import(dir.File("new.csv"), store);
+  REQUIRE(stats.ok());
+  CHECK_FALSE(stats->fresh);
+  CHECK(NameOf(store, Key(7)) == "Renamed Seven");
+  CHECK(KeyOf(store, "person7") == Key(7));  // the old name still finds the key
+  CHECK(NameOf(store, Key(3001)) == "Person3001 Resident");
+  CHECK(NameOf(store, captured) == "Captured Inworld");
 }
 
-TEST_CASE("a missing file or a directory is refused and the database untouched", "[importer]") {
+TEST_CASE("import, export and import again give the same database", "[importer]") {
   test::TempDir dir;
+  std::string csv = MakeCsv(4000);
+  csv += Key(11) + ",Second Name\n";              // a key renamed within the file
+  csv += Key(4001) + ",\"Comma, In Name\"\n";     // a name that needs quoting
+  test::WriteFile(dir.File("in.csv"), csv);
+  Store first({dir.File("db1")});
+  REQUIRE(Import(dir.File("in.csv"), first).ok());
+  for (const char* ext : {".csv", ".csv.gz", ".csv.bz2"}) {
+    INFO(ext);
+    auto exported = ExportCsv(dir.File(std::string("out1") + ext), first);
+    REQUIRE(exported.ok());
+    CHECK(exported->records == 4001);
+    CHECK(exported->old_names == 1);
+    Store second({dir.File(std::string("db2") + ext)});
+    REQUIRE(Import(dir.File(std::string("out1") + ext), second).ok());
+    REQUIRE(ExportCsv(dir.File(std::string("out2") + ext), second).ok());
+    CHECK(NameOf(second, Key(11)) == "Second Name");
+    CHECK(KeyOf(second, "person11") == Key(11));
+    CHECK(NameOf(second, Key(4001)) == "Comma, In Name");
+  }
+  CHECK(test::ReadFile(dir.File("out1.csv")) == test::ReadFile(dir.File("out2.csv")));
+}
+
+TEST_CASE("files that cannot be imported are refused and the database untouched", "[importer]") {
+  test::TempDir dir;
+  test::WriteFile(dir.File("good.csv"), MakeCsv(100));
+  test::WriteFile(dir.File("empty.csv"), "");
+  test::WriteFile(dir.File("binary.csv"), std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  test::WriteFile(dir.File("big.csv"), MakeCsv(2000));
+  REQUIRE(std::system(("bzip2 -q " + dir.File("big.csv")).c_str()) == 0);
+  const auto size = fs::file_size(dir.File("big.csv.bz2"));
+  fs::resize_file(dir.File("big.csv.bz2"), size / 2);
+
+  struct Row {
+    std::string file;
+    Code code;
+    std::string message_part;
+  };
+  const Row rows[] = {
+      {dir.File("missing.csv"), Code::kIOError, "missing.csv"},
+      {dir.path(), Code::kIOError, "directory"},
+      {dir.File("empty.csv"), Code::kInvalidArgument, "holds no UUID,Name records (0 lines"},
+      {dir.File("binary.csv"), Code::kInvalidArgument, "holds no UUID,Name records"},
+      {dir.File("big.csv.bz2"), Code::kCorruption, "truncated"},
+  };
+  // Into no database, and into an existing one.
+  Store fresh({dir.File("fresh")});
+  Store existing({dir.File("existing")});
+  REQUIRE(Import(dir.File("good.csv"), existing).ok());
+  for (Store* store : {&fresh, &existing}) {
+    for (const Row& row : rows) {
+      INFO(row.file);
+      auto stats = Import(row.file, *store);
+      REQUIRE_FALSE(stats.ok());
+      CHECK(stats.status().code() == row.code);
+      CHECK_THAT(stats.status().message(), Catch::Contains(row.message_part));
+    }
+  }
+  CHECK_FALSE(fs::exists(dir.File("fresh")));
+  CHECK(NameOf(existing, Key(5)) == "Person5 Resident");
+  CHECK(existing.FindByKey(Uuid::Parse(Key(150)).value()).status().IsNotFound());
+}
+
+TEST_CASE("a directory that holds something else is not imported into", "[importer]") {
+  test::TempDir dir;
+  test::WriteFile(dir.File("in.csv"), MakeCsv(10));
+  fs::create_directory(dir.File("db"));
+  test::WriteFile(dir.File("db/notes.txt"), "mine");
   Store store({dir.File("db")});
-  auto missing = ImportCsv({dir.File("none.csv")}, store);
-  REQUIRE_FALSE(missing.ok());
-  CHECK(missing.status().message() ==
-        "cannot import '" + dir.File("none.csv") + "': No such file or directory");
-  auto directory = ImportCsv({dir.path()}, store);
-  REQUIRE_FALSE(directory.ok());
-  CHECK(directory.status().message() == "cannot import '" + dir.path() + "': it is a directory");
-  CHECK_FALSE(store.is_open());
+  auto stats = Import(dir.File("in.csv"), store);
+  REQUIRE_FALSE(stats.ok());
+  CHECK(stats.status().code() == Code::kInvalidArgument);
+  CHECK(test::ReadFile(dir.File("db/notes.txt")) == "mine");
 }
 
 }  // namespace gosl

@@ -34,10 +34,12 @@ struct Config {
   size_t memory_budget_mb = 24;       // store caches, MB (4..4096)
 
   std::string import_file;            // --import: W-Hat CSV to load
+  std::string export_file;            // --export: W-Hat CSV to write
   size_t batch_records = 10000;       // --batchblock: records per committed batch
   size_t progress_records = 100000;   // --loopbatch: a progress line every N records
 
   bool server = false;                // --server: standalone HTTP
+  bool shell = false;                 // --shell: interactive prompt
   int port = 3000;
   std::string bind = "127.0.0.1";     // numeric address; 0.0.0.0 to be reached from outside
 

@@ -106,14 +106,14 @@ TEST_CASE("--import loads a W-Hat CSV, skipping and reporting malformed lines",
   CHECK(run.exit_code == 0);
   CHECK(Contains(run.err, "line 2 skipped: invalid key \"not-a-uuid\""));
   CHECK(Contains(run.err, "line 5 skipped: name is empty"));
-  CHECK(Contains(run.err, "5 lines, 2 records imported, 2 skipped"));
+  CHECK(Contains(run.err, "5 lines read, 2 records imported, 2 skipped"));
 
   RunResult missing = Run(dir, {"--import", dir.File("nothing.csv"), "--dir", dir.path()});
   CHECK(missing.exit_code == 1);
-  CHECK(Contains(missing.err, "cannot import '" + dir.File("nothing.csv") + "'"));
+  CHECK(Contains(missing.err, "import of '" + dir.File("nothing.csv") + "' failed"));
   RunResult directory = Run(dir, {"--import", dir.path(), "--dir", dir.path()});
   CHECK(directory.exit_code == 1);
-  CHECK(Contains(directory.err, "it is a directory"));
+  CHECK(Contains(directory.err, "directory"));
 }
 
 }  // namespace gosl::test

@@ -1,0 +1,178 @@
+#include "gosl/external_sort.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <queue>
+
+namespace gosl {
+namespace {
+
+// An entry in a run (memory or file): two native-endian 32-bit lengths, then
+// the key and the value. Run files live only as long as one import on one
+// machine, so no portable encoding is needed.
+constexpr size_t kHeaderBytes = 8;
+
+void PutHeader(std::string& out, uint32_t key_length, uint32_t value_length) {
+  char header[kHeaderBytes];
+  std::memcpy(header, &key_length, 4);
+  std::memcpy(header + 4, &value_length, 4);
+  out.append(header, kHeaderBytes);
+}
+
+std::string_view KeyAt(const std::string& arena, uint32_t offset) {
+  uint32_t key_length;
+  std::memcpy(&key_length, arena.data() + offset, 4);
+  return {arena.data() + offset + kHeaderBytes, key_length};
+}
+
+size_t EntryBytesAt(const std::string& arena, uint32_t offset) {
+  uint32_t lengths[2];
+  std::memcpy(lengths, arena.data() + offset, kHeaderBytes);
+  return kHeaderBytes + lengths[0] + lengths[1];
+}
+
+Status FileError(const std::string& what, const std::string& path) {
+  return Status::IOError(what + " '" + path + "': " + std::strerror(errno));
+}
+
+class RunReader {
+ public:
+  RunReader(std::string path, size_t buffer_bytes) : path_(std::move(path)), buffer_(buffer_bytes) {}
+  ~RunReader() {
+    if (file_) std::fclose(file_);
+  }
+
+  Status Open() {
+    file_ = std::fopen(path_.c_str(), "rb");
+    if (!file_) return FileError("cannot read run file", path_);
+    std::setvbuf(file_, buffer_.data(), _IOFBF, buffer_.size());
+    return Next();
+  }
+
+  // Reads the next entry; valid() is false at the end.
+  Status Next() {
+    uint32_t lengths[2];
+    size_t got = std::fread(lengths, 1, kHeaderBytes, file_);
+    if (got == 0 && std::feof(file_)) {
+      valid_ = false;
+      return Status::OK();
+    }
+    if (got != kHeaderBytes) return Truncated();
+    key_.resize(lengths[0]);
+    value_.resize(lengths[1]);
+    if (std::fread(key_.data(), 1, key_.size(), file_) != key_.size() ||
+        std::fread(value_.data(), 1, value_.size(), file_) != value_.size()) {
+      return Truncated();
+    }
+    valid_ = true;
+    return Status::OK();
+  }
+
+  bool valid() const { return valid_; }
+  const std::string& key() const { return key_; }
+  const std::string& value() const { return value_; }
+
+ private:
+  Status Truncated() {
+    if (std::ferror(file_)) return FileError("cannot read run file", path_);
+    return Status::Corruption("run file '" + path_ + "' is truncated");
+  }
+
+  std::string path_;
+  std::vector<char> buffer_;
+  std::FILE* file_ = nullptr;
+  std::string key_, value_;
+  bool valid_ = false;
+};
+
+}  // namespace
+
+RunWriter::RunWriter(std::string dir, std::string prefix, size_t run_bytes)
+    : dir_(std::move(dir)), prefix_(std::move(prefix)), run_bytes_(run_bytes) {
+  arena_.reserve(run_bytes_);
+}
+
+RunWriter::~RunWriter() = default;
+
+Status RunWriter::Add(std::string_view key, std::string_view value) {
+  const size_t bytes = kHeaderBytes + key.size() + value.size();
+  if (!offsets_.empty() &&
+      arena_.size() + bytes + (offsets_.size() + 1) * sizeof(uint32_t) > run_bytes_) {
+    if (Status s = Spill(); !s.ok()) return s;
+  }
+  offsets_.push_back(static_cast<uint32_t>(arena_.size()));
+  PutHeader(arena_, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()));
+  arena_.append(key);
+  arena_.append(value);
+  ++entries_;
+  return Status::OK();
+}
+
+Status RunWriter::Spill() {
+  if (offsets_.empty()) return Status::OK();
+  // Stable, so entries with one key stay in the order they were added and
+  // the last of them is the one kept.
+  std::stable_sort(offsets_.begin(), offsets_.end(), [this](uint32_t a, uint32_t b) {
+    return KeyAt(arena_, a) < KeyAt(arena_, b);
+  });
+  std::string path = dir_ + "/" + prefix_ + "-" + std::to_string(files_.size()) + ".run";
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (!file) return FileError("cannot create run file", path);
+  bool ok = true;
+  for (size_t i = 0; i < offsets_.size() && ok; ++i) {
+    if (i + 1 < offsets_.size() && KeyAt(arena_, offsets_[i]) == KeyAt(arena_, offsets_[i + 1])) {
+      continue;  // a later entry with this key follows
+    }
+    const size_t bytes = EntryBytesAt(arena_, offsets_[i]);
+    ok = std::fwrite(arena_.data() + offsets_[i], 1, bytes, file) == bytes;
+  }
+  ok = (std::fclose(file) == 0) && ok;
+  if (!ok) return FileError("cannot write run file", path);
+  files_.push_back(std::move(path));
+  arena_.clear();
+  offsets_.clear();
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> RunWriter::Finish() {
+  if (Status s = Spill(); !s.ok()) return s;
+  return files_;
+}
+
+Status MergeRuns(const std::vector<std::string>& files, size_t read_buffer_bytes,
+                 const std::function<Status(std::string_view key, std::string_view value)>& emit) {
+  std::vector<std::unique_ptr<RunReader>> readers;
+  for (const auto& file : files) {
+    readers.push_back(std::make_unique<RunReader>(file, read_buffer_bytes));
+    if (Status s = readers.back()->Open(); !s.ok()) return s;
+  }
+  // Smallest key on top; among equal keys the latest run, whose entry wins.
+  auto after = [&readers](size_t a, size_t b) {
+    int order = readers[a]->key().compare(readers[b]->key());
+    return order != 0 ? order > 0 : a < b;
+  };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(after)> heap(after);
+  for (size_t i = 0; i < readers.size(); ++i) {
+    if (readers[i]->valid()) heap.push(i);
+  }
+  std::vector<size_t> same_key;
+  while (!heap.empty()) {
+    const size_t winner = heap.top();
+    heap.pop();
+    same_key.assign(1, winner);
+    while (!heap.empty() && readers[heap.top()]->key() == readers[winner]->key()) {
+      same_key.push_back(heap.top());
+      heap.pop();
+    }
+    if (Status s = emit(readers[winner]->key(), readers[winner]->value()); !s.ok()) return s;
+    for (size_t i : same_key) {
+      if (Status s = readers[i]->Next(); !s.ok()) return s;
+      if (readers[i]->valid()) heap.push(i);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace gosl

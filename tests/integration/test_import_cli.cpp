@@ -1,0 +1,168 @@
+// --import and --export of the real binary, and its crash promise: killed at
+// any moment, an import leaves a database that opens with every committed
+// batch, and running it again completes it.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "gosl/store.hpp"
+#include "../support/files.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
+
+namespace gosl::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Key(int i) {
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-0000-4000-8000-%012d", 0x20000000u + static_cast<unsigned>(i) * 104729u, i);
+  return text;
+}
+
+void WriteCsv(const std::string& path, int records) {
+  std::string csv;
+  csv.reserve(static_cast<size_t>(records) * 56);
+  for (int i = 0; i < records; ++i) csv += Key(i) + ",Crash" + std::to_string(i) + " Resident\n";
+  WriteFile(path, csv);
+}
+
+RunResult Run(const TempDir& dir, std::vector<std::string> args) {
+  return RunProgram(GOSL_TEST_BINARY, args, {"PATH=/usr/bin:/bin"}, "", 120000, dir.path(),
+                    "/dev/null");
+}
+
+// Polls until condition() holds or the deadline passes; no fixed sleeps.
+template <typename Condition>
+bool WaitFor(Condition condition, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
+bool HasFileEndingIn(const std::string& dir, const std::string& ending, uintmax_t min_size = 1) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() >= ending.size() &&
+        name.compare(name.size() - ending.size(), ending.size(), ending) == 0 &&
+        entry.file_size(ec) >= min_size) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Found(Store& store, int i) {
+  return store.FindByKey(Uuid::Parse(Key(i)).value()).ok();
+}
+
+}  // namespace
+
+TEST_CASE("--import of a .csv.bz2 and --export to .gz work from the command line",
+          "[integration][import]") {
+  TempDir dir;
+  WriteCsv(dir.File("export.csv"), 20000);
+  REQUIRE(std::system(("bzip2 -q " + dir.File("export.csv")).c_str()) == 0);
+  RunResult run = Run(dir, {"--import", dir.File("export.csv.bz2"), "--dir", dir.path()});
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.err, Catch::Contains("(bzip2) into a new database"));
+  CHECK_THAT(run.err, Catch::Contains("20000 lines read, 20000 records imported, 0 skipped"));
+  CHECK_THAT(run.err, Catch::Contains("peak RSS"));
+  CHECK(run.out.empty());  // no progress bar without a terminal
+
+  run = Run(dir, {"--export", dir.File("out.csv.gz"), "--dir", dir.path()});
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.err, Catch::Contains("20000 keys and 0 earlier names"));
+  REQUIRE(std::system(("gzip -dc " + dir.File("out.csv.gz") + " > " + dir.File("out.csv")).c_str()) == 0);
+  CHECK(CountLinesWith(ReadFile(dir.File("out.csv")), " Resident") == 20000);
+}
+
+TEST_CASE("an import that cannot be done exits 1 and says why", "[integration][import]") {
+  TempDir dir;
+  WriteFile(dir.File("empty.csv"), "");
+  struct Row {
+    std::string file, reason;
+  };
+  const Row rows[] = {
+      {dir.File("missing.csv"), "missing.csv"},
+      {dir.path(), "directory"},
+      {dir.File("empty.csv"), "holds no UUID,Name records"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.file);
+    RunResult run = Run(dir, {"--import", row.file, "--dir", dir.path()});
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.err, Catch::Contains("import of '" + row.file + "' failed"));
+    CHECK_THAT(run.err, Catch::Contains(row.reason));
+  }
+  CHECK_FALSE(fs::exists(dir.File("slkvdb")));
+}
+
+TEST_CASE("an import killed with SIGKILL leaves a database that opens, and a rerun completes it",
+          "[integration][import]") {
+  constexpr int kRecords = 600000;
+  TempDir dir;
+  WriteCsv(dir.File("big.csv"), kRecords);
+  const std::string db = dir.File("slkvdb");
+
+  auto start_import = [&] {
+    return std::make_unique<FastCgiProcess>(
+        GOSL_TEST_BINARY, std::vector<std::string>{"--import", dir.File("big.csv"), "--dir", dir.path()},
+        dir.File("unused.sock"), dir.path(), std::vector<std::string>{"PATH=/usr/bin:/bin"},
+        dir.File("out"), dir.File("err"));
+  };
+  auto kill_when = [&](auto condition) {
+    auto import = start_import();
+    bool reached = WaitFor([&] { return condition() || !import->Running(); }, 60000);
+    REQUIRE(reached);
+    REQUIRE(import->Running());  // killed mid-way, not after the end
+    import->StopWith(SIGKILL);
+  };
+
+  SECTION("into a new database, while sorting") {
+    kill_when([&] { return HasFileEndingIn(db + ".import-runs", ".run"); });
+    CHECK_FALSE(fs::exists(db));  // nothing half made under the database's name
+  }
+  SECTION("into a new database, while writing tables") {
+    kill_when([&] { return HasFileEndingIn(db + ".import-new", ".ldb", 1 << 20); });
+    CHECK_FALSE(fs::exists(db));
+  }
+  SECTION("into an existing database, while committing batches") {
+    {
+      Store seed({db});
+      REQUIRE(seed.Record(AvatarName::Parse("Seed Avatar").value(), Uuid::Parse(Key(kRecords + 1)).value(),
+                          "Production").ok());
+    }
+    kill_when([&] { return HasFileEndingIn(db, ".log", 1 << 20); });
+    Store store({db});
+    REQUIRE(store.Open().ok());
+    CHECK(Found(store, kRecords + 1));  // what was there before is still there
+    int found = 0;
+    for (int i = 0; i < kRecords; i += 1000) found += Found(store, i);
+    CHECK(found > 0);  // some committed batches made it
+  }
+
+  // The same import again completes it.
+  RunResult rerun = Run(dir, {"--import", dir.File("big.csv"), "--dir", dir.path()});
+  REQUIRE(rerun.exit_code == 0);
+  Store store({db});
+  for (int i = 0; i < kRecords; i += 997) {
+    INFO(i);
+    CHECK(Found(store, i));
+  }
+  CHECK(Found(store, kRecords - 1));
+  CHECK_FALSE(fs::exists(db + ".import-runs"));
+  CHECK_FALSE(fs::exists(db + ".import-new"));
+}
+
+}  // namespace gosl::test
