@@ -4,7 +4,7 @@
 #   make test        installs missing Debian packages, then every test, plain and under ASan+UBSan
 #   make check       the test suite once, dev build only (quick loop while coding)
 #   make asan        the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make bench       figures against the SPEC budgets (1 M generated records)
+#   make bench       figures against the SPEC budgets (1 M and 10 M generated records)
 #   make clean       removes build/ and the binary
 # V=1 shows full commands. Each flavour builds in build/<flavour>/, so
 # switching flavours never needs a clean.

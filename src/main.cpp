@@ -90,7 +90,11 @@ int main(int argc, char* argv[]) {
     gosl::Status logging = gosl::log::SetUp(log_options);
     if (!logging.ok() && operator_watching) std::cerr << logging.message() << "\n";
 
-    gosl::Store store({config.DatabasePath(), config.memory_budget_mb});
+    // Only an import or a mode that takes registrations may create the
+    // database; --shell or --export with a mistyped --dir must say so.
+    const bool may_create = !config.import_file.empty() || mode == Mode::kServer ||
+                            mode == Mode::kFastCgi || mode == Mode::kCgi;
+    gosl::Store store({config.DatabasePath(), config.memory_budget_mb, may_create});
     if (!ImportAndExport(config, store)) return 1;
     switch (mode) {
       case Mode::kServer: return gosl::RunHttpServer(store, {config.bind, config.port});

@@ -50,6 +50,11 @@ constexpr int kGridShift = 3;
 constexpr uint8_t kGridMask = 0x18;
 enum GridCode : uint8_t { kGridNone = 0, kGridProduction = 1, kGridTesting = 2, kGridInline = 3 };
 constexpr std::string_view kResidentSuffix = " Resident";
+// The NameInfo of W-Hat's typical record ("Firstname Resident" from
+// Production) is not stored at all: a name entry of just the 16 key bytes, or
+// a key entry starting with a printable character (a flag byte is < 0x20),
+// means this. It saves two bytes a record, 20 MB of 10 M records.
+constexpr uint8_t kImpliedInfo = kCapitalised | kResidentFlag | kGridProduction << kGridShift;
 
 std::string Capitalised(std::string_view lookup) {
   std::string out(lookup);
@@ -147,6 +152,11 @@ Result<AvatarRecord> DecodeNameEntry(std::string_view lookup, std::string_view v
   }
   record.key = Uuid::FromBytes(value.substr(0, Uuid::kByteLength));
   value.remove_prefix(Uuid::kByteLength);
+  if (value.empty()) {
+    record.grid = "Production";
+    record.name = DeriveDisplay(kImpliedInfo, lookup);
+    return record;
+  }
   if (!ParseNameInfo(value, display_flags, record.grid)) {
     return Status::Corruption("bad name entry for '" + Sanitized(lookup) + "'");
   }
@@ -159,6 +169,11 @@ Result<AvatarRecord> DecodeNameEntry(std::string_view lookup, std::string_view v
 Result<AvatarRecord> DecodeKeyEntry(const Uuid& key, std::string_view value) {
   AvatarRecord record;
   record.key = key;
+  if (!value.empty() && static_cast<uint8_t>(value[0]) >= 0x20) {
+    record.grid = "Production";
+    record.name = DeriveDisplay(kImpliedInfo, value);
+    return record;
+  }
   uint8_t display_flags = 0;
   if (!ParseNameInfo(value, display_flags, record.grid)) {
     return Status::Corruption("bad key entry for " + key.ToString());
@@ -221,6 +236,10 @@ leveldb::Env* SharedPreadEnv() {
 // Larger tables than LevelDB's 2 MB: a 10 M-record database then fits in
 // ~100 files, all of them kept open, so no lookup pays for reopening one.
 constexpr size_t kTableBytes = 8 << 20;
+// Half LevelDB's 4 KB: a lookup that misses the cache reads and decompresses
+// half as much (10 M records: 4.7 instead of 5.5 us median), for ~3 % more
+// index memory and disk.
+constexpr size_t kBlockBytes = 2048;
 
 // Every open table holds one descriptor; keep half of the process's limit
 // for everything else (shared hosts often allow only 1024).
@@ -304,6 +323,7 @@ class TableSink final : public SortedSink {
     // No Bloom filter: it would add ~5 % to the size of a database that a
     // serving process reads without one at the default memory budget.
     options_.filter_policy = nullptr;
+    options_.block_size = kBlockBytes;
   }
 
   ~TableSink() override {
@@ -391,9 +411,13 @@ std::string LevelShape(leveldb::DB* db) {
   return shape;
 }
 
+// RepairDB reads every table once: through mmap that would put the whole
+// database in the process's RSS (the host kills at ~280 MB).
 leveldb::Options BaseOptions() {
   leveldb::Options options;
+  options.env = SharedPreadEnv();
   options.max_file_size = kTableBytes;
+  options.block_size = kBlockBytes;
   return options;
 }
 
@@ -427,6 +451,7 @@ Status Store::Open() {
   options.filter_policy = resources->filter_policy.get();
   options.write_buffer_size = std::clamp<size_t>(budget / 8, 1 << 20, 64 << 20);
   options.max_file_size = kTableBytes;
+  options.block_size = kBlockBytes;
   options.max_open_files = MaxOpenFiles();
 
   std::error_code ec;
@@ -509,17 +534,19 @@ Store::Batch::~Batch() = default;
 void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid,
                   RecordEntries& out) {
   const uint8_t display_flags = DisplayFlags(name);
+  const bool implied = (display_flags | kGridProduction << kGridShift) == kImpliedInfo &&
+                       grid == "Production";
 
   out.key_entry_key.assign(1, kKeyPrefix);
   out.key_entry_key.append(key.bytes());
   out.key_entry_value.clear();
-  AppendNameInfo(out.key_entry_value, display_flags, grid);
+  if (!implied) AppendNameInfo(out.key_entry_value, display_flags, grid);
   out.key_entry_value += display_flags == kVerbatim ? name.display() : name.lookup();
 
   out.name_entry_key.assign(1, kNamePrefix);
   out.name_entry_key += name.lookup();
   out.name_entry_value.assign(key.bytes());
-  AppendNameInfo(out.name_entry_value, display_flags, grid);
+  if (!implied) AppendNameInfo(out.name_entry_value, display_flags, grid);
   if (display_flags == kVerbatim) out.name_entry_value += name.display();
 }
 

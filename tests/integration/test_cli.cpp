@@ -117,3 +117,21 @@ TEST_CASE("--import loads a W-Hat CSV, skipping and reporting malformed lines",
 }
 
 }  // namespace gosl::test
+
+namespace gosl::test {
+
+TEST_CASE("--shell and --export never create a database where there is none",
+          "[integration][cli]") {
+  TempDir dir;
+  RunResult shell = RunProgram(GOSL_TEST_BINARY, {"--shell", "--dir", dir.path()},
+                               {"PATH=/usr/bin:/bin"}, "Mini Resident\n", 20000, dir.path());
+  CHECK(shell.exit_code == 0);
+  CHECK(shell.out == "503 no database at '" + dir.File("slkvdb") + "'\n");
+  RunResult exported = Run(dir, {"--export", dir.File("out.csv"), "--dir", dir.path()});
+  CHECK(exported.exit_code == 1);
+  CHECK(Contains(exported.err, "no database at '" + dir.File("slkvdb") + "'"));
+  CHECK_FALSE(std::filesystem::exists(dir.File("slkvdb")));
+  CHECK_FALSE(std::filesystem::exists(dir.File("out.csv")));
+}
+
+}  // namespace gosl::test
