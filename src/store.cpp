@@ -456,6 +456,11 @@ Status Store::Open() {
 
   std::error_code ec;
   const bool existed = std::filesystem::exists(options_.path + "/CURRENT", ec);
+  // LevelDB makes the directory and its LOCK even when it may not create
+  // the database: do not let it touch anything then.
+  if (!existed && !options_.create_if_missing) {
+    return Status::Unavailable("no database at '" + options_.path + "'");
+  }
   leveldb::DB* db = nullptr;
   Status status = FromLevelDb(leveldb::DB::Open(options, options_.path, &db), options_.path);
   if (!status.ok()) return status;
