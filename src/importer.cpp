@@ -269,8 +269,12 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   auto fresh = DatabaseIsNew(db);
   if (!fresh.ok()) return fresh.status();
   if (!fresh.value()) {
-    // Fail before reading 500 MB if the database is in use.
+    // Fail before reading 500 MB if another process holds the database.
     if (Status s = store.Open(); !s.ok()) return s;
+    if (!store.owns_database()) {
+      return Status::Unavailable("database '" + db +
+                                 "' is in use by another process; stop it to import");
+    }
   }
   const WorkDirs work(db);
   work.Remove();  // what an interrupted import left

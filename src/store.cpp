@@ -236,6 +236,8 @@ leveldb::Env* SharedPreadEnv() {
 // Larger tables than LevelDB's 2 MB: a 10 M-record database then fits in
 // ~100 files, all of them kept open, so no lookup pays for reopening one.
 constexpr size_t kTableBytes = 8 << 20;
+// A peer waits this long (ms) for the owner's answer before giving up on it.
+constexpr int kPeerCallTimeoutMs = 5000;
 // Half LevelDB's 4 KB: a lookup that misses the cache reads and decompresses
 // half as much (10 M records: 4.7 instead of 5.5 us median), for ~3 % more
 // index memory and disk.
@@ -430,13 +432,14 @@ struct Store::Resources {
 
 Store::Store(StoreOptions options) : options_(std::move(options)) {}
 
-Store::~Store() { delete db_.exchange(nullptr); }
+Store::~Store() {
+  server_.reset();  // no peer request may reach the database while it closes
+  peer_.reset();
+  delete db_.exchange(nullptr);
+}
 
-Status Store::Open() {
-  if (is_open()) return Status::OK();
-  std::lock_guard<std::mutex> lock(open_mutex_);
-  if (is_open()) return Status::OK();
-
+Status Store::OpenLocal(bool& lock_held_elsewhere) {
+  lock_held_elsewhere = false;
   const size_t budget = std::max<size_t>(options_.memory_budget_mb, 4) << 20;
   auto resources = std::make_unique<Resources>();
   resources->block_cache.reset(leveldb::NewLRUCache(budget / 3));
@@ -462,7 +465,9 @@ Status Store::Open() {
     return Status::Unavailable("no database at '" + options_.path + "'");
   }
   leveldb::DB* db = nullptr;
-  Status status = FromLevelDb(leveldb::DB::Open(options, options_.path, &db), options_.path);
+  leveldb::Status opened = leveldb::DB::Open(options, options_.path, &db);
+  lock_held_elsewhere = opened.IsIOError() && opened.ToString().find("/LOCK") != std::string::npos;
+  Status status = FromLevelDb(opened, options_.path);
   if (!status.ok()) return status;
   // A mistyped --dir would otherwise serve an empty database without a trace.
   if (!existed) log::Warning("created a new, empty database at '" + options_.path + "'");
@@ -487,20 +492,126 @@ Status Store::Open() {
   return Status::OK();
 }
 
-Result<AvatarRecord> Store::FindByName(const AvatarName& name) {
+Status Store::Open() {
+  if (is_open()) return Status::OK();
+  std::lock_guard<std::mutex> lock(open_mutex_);
+  if (is_open()) return Status::OK();
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
+  const std::string address = PeerAddress(options_.path);
+  for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 50)) {
+    bool lock_held_elsewhere = false;
+    Status status = OpenLocal(lock_held_elsewhere);
+    if (status.ok()) {
+      // The owner answers the other processes of this database.
+      auto server = PeerServer::Start(address, [this](const PeerRequest& request) {
+        Result<AvatarRecord> record = Local(request);
+        PeerReply reply;
+        if (!record.ok()) {
+          reply.status = record.status();
+        } else {
+          reply.key = record->key;
+          reply.name = record->name;
+          reply.grid = record->grid;
+        }
+        return reply;
+      });
+      if (server.ok()) {
+        server_ = std::move(server).value();
+      } else {
+        log::Warning("database '" + options_.path + "': other processes cannot share it: " +
+                     server.status().message());
+      }
+      return Status::OK();
+    }
+    if (!lock_held_elsewhere) return status;
+    auto peer = PeerClient::Connect(address, kPeerCallTimeoutMs);
+    if (peer.ok()) {
+      peer_ = std::move(peer).value();
+      peer_open_ = true;
+      return Status::OK();
+    }
+    // The owner is starting or handing over: its socket or its lock is
+    // about to appear or go. Try again for a bounded time.
+    if (std::chrono::steady_clock::now() >= deadline) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+}
+
+Status Store::RequireOwnership() {
   if (Status s = Open(); !s.ok()) return s;
+  if (owns_database()) return Status::OK();
+  return Status::Unavailable("database '" + options_.path + "' is in use by another process");
+}
+
+Result<AvatarRecord> Store::Dispatch(const PeerRequest& request) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (Status s = Open(); !s.ok()) return s;
+    if (owns_database()) return Local(request);
+    auto record = Forward(request);
+    if (record.ok() || record.status().code() != Code::kUnavailable || attempt == 1) return record;
+    // The owner went away: take its place, or find the process that did.
+  }
+  return Status::Unavailable("database '" + options_.path + "' is in use by another process");
+}
+
+Result<AvatarRecord> Store::Forward(const PeerRequest& request) {
+  std::lock_guard<std::mutex> lock(open_mutex_);
+  if (!peer_) return Status::Unavailable("not connected to the database's owner");
+  auto reply = peer_->Call(request);
+  if (!reply.ok()) {
+    peer_.reset();
+    peer_open_ = false;
+    return reply.status();
+  }
+  if (!reply->status.ok()) return reply->status;
+  return AvatarRecord{reply->key, reply->name, reply->grid};
+}
+
+Result<AvatarRecord> Store::Local(const PeerRequest& request) {
+  leveldb::DB* db = this->db();
   std::string value;
-  leveldb::Status s = db()->Get(leveldb::ReadOptions(), NameKey(name), &value);
-  if (!s.ok()) return FromLevelDb(s, options_.path);
-  return DecodeNameEntry(name.lookup(), value);
+  switch (request.op) {
+    case PeerOp::kFindByName: {
+      auto name = AvatarName::Parse(request.name);
+      if (!name.ok()) return name.status();
+      leveldb::Status s = db->Get(leveldb::ReadOptions(), NameKey(name.value()), &value);
+      if (!s.ok()) return FromLevelDb(s, options_.path);
+      return DecodeNameEntry(name->lookup(), value);
+    }
+    case PeerOp::kFindByKey: {
+      leveldb::Status s = db->Get(leveldb::ReadOptions(), KeyKey(request.key), &value);
+      if (!s.ok()) return FromLevelDb(s, options_.path);
+      return DecodeKeyEntry(request.key, value);
+    }
+    case PeerOp::kRecord: {
+      auto name = AvatarName::Parse(request.name);
+      if (!name.ok()) return name.status();
+      Batch batch;
+      batch.Add(name.value(), request.key, request.grid);
+      leveldb::WriteOptions options;
+      options.sync = true;
+      if (Status s = FromLevelDb(db->Write(options, batch.writes_.get()), options_.path); !s.ok()) {
+        return s;
+      }
+      return AvatarRecord{request.key, name->display(), request.grid};
+    }
+  }
+  return Status::InvalidArgument("unknown peer request");
+}
+
+Result<AvatarRecord> Store::FindByName(const AvatarName& name) {
+  PeerRequest request;
+  request.op = PeerOp::kFindByName;
+  request.name = name.display();
+  return Dispatch(request);
 }
 
 Result<AvatarRecord> Store::FindByKey(const Uuid& key) {
-  if (Status s = Open(); !s.ok()) return s;
-  std::string value;
-  leveldb::Status s = db()->Get(leveldb::ReadOptions(), KeyKey(key), &value);
-  if (!s.ok()) return FromLevelDb(s, options_.path);
-  return DecodeKeyEntry(key, value);
+  PeerRequest request;
+  request.op = PeerOp::kFindByKey;
+  request.key = key;
+  return Dispatch(request);
 }
 
 Status Store::ForEachName(const std::function<Status(const AvatarRecord&)>& visit) {
@@ -520,7 +631,7 @@ Status Store::ForEachKey(const std::function<Status(const AvatarRecord&)>& visit
 
 Status Store::Scan(char prefix,
                    const std::function<Status(std::string_view, std::string_view)>& visit) {
-  if (Status s = Open(); !s.ok()) return s;
+  if (Status s = RequireOwnership(); !s.ok()) return s;
   leveldb::ReadOptions options;
   options.fill_cache = false;  // a full pass must not evict what lookups use
   std::unique_ptr<leveldb::Iterator> it(db()->NewIterator(options));
@@ -569,15 +680,18 @@ void Store::Batch::Clear() {
 }
 
 Status Store::Record(const AvatarName& name, const Uuid& key, std::string_view grid) {
-  Batch batch;
-  batch.Add(name, key, grid);
-  return Commit(batch, /*sync=*/true);
+  PeerRequest request;
+  request.op = PeerOp::kRecord;
+  request.name = name.display();
+  request.key = key;
+  request.grid = std::string(grid);
+  return Dispatch(request).status();
 }
 
 Status Store::Commit(Batch& batch, bool sync) { return Write(batch.writes_.get(), sync); }
 
 Status Store::Write(leveldb::WriteBatch* writes, bool sync) {
-  if (Status s = Open(); !s.ok()) return s;
+  if (Status s = RequireOwnership(); !s.ok()) return s;
   leveldb::WriteOptions options;
   options.sync = sync;
   return FromLevelDb(db()->Write(options, writes), options_.path);
@@ -617,7 +731,7 @@ Status AdoptTables(const std::string& staging_dir) {
 }
 
 Status Store::CompactAll() {
-  if (Status s = Open(); !s.ok()) return s;
+  if (Status s = RequireOwnership(); !s.ok()) return s;
   db()->CompactRange(nullptr, nullptr);
   return Status::OK();
 }

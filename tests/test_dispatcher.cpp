@@ -1,6 +1,9 @@
 #include "gosl/dispatcher.hpp"
 
+#include <memory>
+
 #include <catch2/catch.hpp>
+#include <leveldb/db.h>
 
 #include "support/api_cases.hpp"
 #include "support/files.hpp"
@@ -31,9 +34,14 @@ TEST_CASE("every API row answers as SPEC.md says in process", "[dispatcher]") {
 
 TEST_CASE("a store failure is a 503 with its reason, not a crash", "[dispatcher]") {
   test::TempDir dir;
-  Store holder({dir.File("db")});
-  REQUIRE(holder.Open().ok());
-  Store busy({dir.File("db")});
+  leveldb::DB* raw = nullptr;  // holds the lock and answers no peer
+  leveldb::Options create;
+  create.create_if_missing = true;
+  REQUIRE(leveldb::DB::Open(create, dir.File("db"), &raw).ok());
+  std::unique_ptr<leveldb::DB> holder(raw);
+  StoreOptions options{dir.File("db")};
+  options.wait_ms = 50;
+  Store busy(options);
   Request request;
   request.query = "name=mini";
   Response response = Handle(request, busy);

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include <catch2/catch.hpp>
+#include <leveldb/db.h>
 
 #include "support/temp_dir.hpp"
 
@@ -164,11 +167,17 @@ TEST_CASE("a refused query is answered with its status and reason on one line", 
   CHECK(Answers(db.store, input) == expected);
 }
 
-TEST_CASE("a database held by another process answers 503 for every query", "[shell]") {
+TEST_CASE("a database locked by a process that answers nobody gives 503 for every query",
+          "[shell]") {
   test::TempDir dir;
-  Store holder({dir.File("db")});
-  REQUIRE(holder.Open().ok());
-  Store busy({dir.File("db")});
+  leveldb::Options create;
+  create.create_if_missing = true;
+  leveldb::DB* raw = nullptr;  // holds LevelDB's lock and answers no peer
+  REQUIRE(leveldb::DB::Open(create, dir.File("db"), &raw).ok());
+  std::unique_ptr<leveldb::DB> holder(raw);
+  StoreOptions options{dir.File("db")};
+  options.wait_ms = 50;
+  Store busy(options);
   const std::string refused = "503 database '" + dir.File("db") + "' is in use by another process";
   CHECK(Answers(busy, "mini\n" + kMiniKey + "\n") == refused + "\n" + refused + "\n");
 }

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <leveldb/db.h>
+
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
@@ -102,17 +104,41 @@ TEST_CASE("the store opens lazily and survives being reopened", "[store]") {
   CHECK(reopened.FindByName(Name("mini")).value().key == Key(kA));
 }
 
-TEST_CASE("a database held by another store is kUnavailable, and retried later", "[store]") {
+TEST_CASE("a second store on a database is served by the first, and takes over after it",
+          "[store]") {
   test::TempDir dir;
-  auto holder = std::make_unique<Store>(StoreOptions{dir.File("db")});
-  REQUIRE(holder->Record(Name("Mini Resident"), Key(kA), "").ok());
-  Store second({dir.File("db")});
-  auto busy = second.FindByName(Name("mini"));
+  auto owner = std::make_unique<Store>(StoreOptions{dir.File("db")});
+  REQUIRE(owner->Record(Name("Mini Resident"), Key(kA), "").ok());
+  Store peer({dir.File("db")});
+  CHECK(peer.FindByName(Name("mini")).value().key == Key(kA));
+  CHECK(peer.is_open());
+  CHECK_FALSE(peer.owns_database());
+  // A registration through the peer is seen by the owner at once.
+  REQUIRE(peer.Record(Name("Legacy Linden"), Key(kB), "Production").ok());
+  CHECK(owner->FindByKey(Key(kB)).value().name == "Legacy Linden");
+  // Bulk work needs the database to itself.
+  CHECK(peer.CompactAll().code() == Code::kUnavailable);
+
+  owner.reset();  // the owner exits: the peer becomes the owner
+  CHECK(peer.FindByKey(Key(kB)).value().grid == "Production");
+  CHECK(peer.owns_database());
+}
+
+TEST_CASE("a database locked by a process that does not answer is kUnavailable after the wait",
+          "[store]") {
+  test::TempDir dir;
+  { REQUIRE(Store({dir.File("db")}).Record(Name("Mini Resident"), Key(kA), "").ok()); }
+  leveldb::DB* raw = nullptr;  // holds LevelDB's lock without answering peers
+  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.File("db"), &raw).ok());
+  StoreOptions options{dir.File("db")};
+  options.wait_ms = 100;
+  Store store(options);
+  auto busy = store.FindByName(Name("mini"));
   REQUIRE_FALSE(busy.ok());
   CHECK(busy.status().code() == Code::kUnavailable);
   CHECK(busy.status().message() == "database '" + dir.File("db") + "' is in use by another process");
-  holder.reset();
-  CHECK(second.FindByName(Name("mini")).value().key == Key(kA));
+  delete raw;
+  CHECK(store.FindByName(Name("mini")).value().key == Key(kA));  // retried on the next call
 }
 
 TEST_CASE("a missing database is kUnavailable when it may not be created", "[store]") {

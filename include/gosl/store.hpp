@@ -3,6 +3,12 @@
 // reads. The layout is in docs/storage.md. No LevelDB type is visible to
 // callers: LevelDB statuses become gosl Status at this boundary.
 //
+// Several processes share one database (mod_fcgid runs several): the one
+// that holds LevelDB's lock owns it and answers the others' lookups and
+// registrations over a local socket (peer.hpp); the others forward theirs,
+// and take over when the owner exits. Only the owner may bulk-load, scan or
+// compact.
+//
 // Thread-safety: every method may be called from several threads at once.
 #pragma once
 
@@ -15,6 +21,7 @@
 #include <string_view>
 
 #include "gosl/avatar_name.hpp"
+#include "gosl/peer.hpp"
 #include "gosl/status.hpp"
 #include "gosl/uuid.hpp"
 
@@ -38,6 +45,10 @@ struct StoreOptions {
   // Create an empty database when the directory holds none (default true: a
   // fresh install must be able to record its first registration).
   bool create_if_missing = true;
+
+  // How long (ms) to keep trying while another process holds the database
+  // but does not answer yet (it is starting, or exiting and handing over).
+  int wait_ms = 2000;
 };
 
 // The two entries a record is stored as (docs/storage.md): key -> name and
@@ -91,7 +102,10 @@ class Store {
   // another process holds the database or it is missing and may not be
   // created, kCorruption when it cannot be read; a later call tries again.
   Status Open();
-  bool is_open() const { return db_.load(std::memory_order_acquire) != nullptr; }
+  bool is_open() const { return owns_database() || peer_open_.load(); }
+  // True when this process holds the database; false when it is a peer of
+  // the process that does (or nothing is open).
+  bool owns_database() const { return db_.load(std::memory_order_acquire) != nullptr; }
   const std::string& path() const { return options_.path; }
 
   // Returns the record stored under the name's lookup form, kNotFound when
@@ -139,6 +153,13 @@ class Store {
 
  private:
   leveldb::DB* db() const { return db_.load(std::memory_order_acquire); }
+  // Opens LevelDB here; sets lock_held_elsewhere when another process has it.
+  Status OpenLocal(bool& lock_held_elsewhere);
+  Status RequireOwnership();
+  // Answers a request from this database (owner) or through the owner.
+  Result<AvatarRecord> Dispatch(const PeerRequest& request);
+  Result<AvatarRecord> Local(const PeerRequest& request);
+  Result<AvatarRecord> Forward(const PeerRequest& request);
   Status Write(leveldb::WriteBatch* writes, bool sync);
   // Visits every entry whose key starts with prefix, the prefix removed.
   Status Scan(char prefix, const std::function<Status(std::string_view, std::string_view)>& visit);
@@ -146,8 +167,11 @@ class Store {
   StoreOptions options_;
   struct Resources;  // cache and filter policy, alive as long as the DB
   std::unique_ptr<Resources> resources_;
-  std::mutex open_mutex_;
+  std::mutex open_mutex_;  // also serializes calls through peer_
   std::atomic<leveldb::DB*> db_{nullptr};
+  std::unique_ptr<PeerServer> server_;  // owner: answers the peers
+  std::unique_ptr<PeerClient> peer_;    // peer: the connection to the owner
+  std::atomic<bool> peer_open_{false};
 };
 
 }  // namespace gosl

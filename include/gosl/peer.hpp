@@ -1,0 +1,81 @@
+// How several processes share one database. LevelDB lets one process open a
+// directory; mod_fcgid runs several processes of the application. The process
+// holding LevelDB's lock (the owner) answers the others' lookups and
+// registrations over a local socket; the others (peers) forward them. When
+// the owner exits, the lock is free and the next process to open becomes the
+// owner. This module is only the wire: Store decides who is what.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gosl/status.hpp"
+#include "gosl/uuid.hpp"
+
+namespace gosl {
+
+enum class PeerOp : uint8_t { kFindByName = 'N', kFindByKey = 'K', kRecord = 'R' };
+
+struct PeerRequest {
+  PeerOp op = PeerOp::kFindByName;
+  std::string name;  // kFindByName, kRecord: the name as the peer parsed it (display form)
+  Uuid key;          // kFindByKey, kRecord
+  std::string grid;  // kRecord
+};
+
+struct PeerReply {
+  Status status;     // the owner's answer: OK, kNotFound, or the owner's failure
+  Uuid key;          // when OK
+  std::string name;  // when OK
+  std::string grid;  // when OK
+};
+
+// The socket address of the owner of the database at db_path: a Linux
+// abstract socket (no file to go stale, no path-length limit) named after the
+// database's canonical path.
+std::string PeerAddress(const std::string& db_path);
+
+// The owner's side: accepts peers of the same user id (SO_PEERCRED; other
+// users of a shared host are refused) and answers each request with handler,
+// one thread per peer connection. Destroying it stops accepting, closes every
+// connection and joins the threads.
+class PeerServer {
+ public:
+  using Handler = std::function<PeerReply(const PeerRequest&)>;
+  // Returns kUnavailable when the address is taken (another owner is
+  // alive), kIOError when the socket cannot be made.
+  static Result<std::unique_ptr<PeerServer>> Start(const std::string& address, Handler handler);
+  ~PeerServer();
+  PeerServer(const PeerServer&) = delete;
+  PeerServer& operator=(const PeerServer&) = delete;
+
+  struct Impl;
+
+ private:
+  explicit PeerServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A peer's side: one connection to the owner. Not thread-safe: one call at
+// a time.
+class PeerClient {
+ public:
+  // Returns kUnavailable when no owner listens at address.
+  static Result<std::unique_ptr<PeerClient>> Connect(const std::string& address, int timeout_ms);
+  ~PeerClient();
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
+
+  // Sends request and waits for the reply. Returns kUnavailable when the
+  // connection broke or the owner did not answer within the timeout; the
+  // client is then unusable.
+  Result<PeerReply> Call(const PeerRequest& request);
+
+ private:
+  PeerClient(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  int fd_;
+  int timeout_ms_;
+};
+
+}  // namespace gosl
