@@ -5,12 +5,21 @@
 // Only this file includes spdlog, so the names are the same everywhere.
 #define SPDLOG_LEVEL_NAMES {"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "OFF"}
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -28,6 +37,94 @@ spdlog::level::level_enum ToSpdlog(Level level) {
   }
   return spdlog::level::critical;
 }
+
+// A size-rotated log file that several processes (mod_fcgid's) share.
+// spdlog's rotating sink assumes one process: each would rotate on its own
+// count and keep writing into files the others renamed. Here every line is
+// one write(2) on an O_APPEND descriptor (the kernel appends it whole, so
+// lines never interleave); the size is the file's, not this process's count;
+// one process rotates at a time under flock(2) on "<log>.lock", after
+// checking nobody rotated first; and a process whose file was renamed away
+// reopens the new one before its next line (what it wrote meanwhile is in
+// <log>.1: nothing is lost).
+class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  SharedRotatingFileSink(std::string path, size_t max_bytes, size_t max_backups)
+      : path_(std::move(path)), max_bytes_(max_bytes), max_backups_(max_backups) {
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (!Reopen()) throw spdlog::spdlog_ex(std::strerror(errno));
+  }
+  ~SharedRotatingFileSink() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& message) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(message, line);
+    struct stat current {};
+    if (::stat(path_.c_str(), &current) != 0 || current.st_ino != inode_) {
+      if (!Reopen()) return;  // nowhere to write; the next line tries again
+      ::stat(path_.c_str(), &current);
+    }
+    if (static_cast<size_t>(current.st_size) + line.size() > max_bytes_ && current.st_size > 0) {
+      Rotate();
+    }
+    const char* data = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+      ssize_t written = ::write(fd_, data, left);
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) return;  // a full disk must not stop the service
+      data += written;
+      left -= static_cast<size_t>(written);
+    }
+  }
+  void flush_() override {}  // nothing is buffered
+
+ private:
+  bool Reopen() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    struct stat opened {};
+    if (fd_ < 0 || ::fstat(fd_, &opened) != 0) return false;
+    inode_ = opened.st_ino;
+    return true;
+  }
+
+  void Rotate() {
+    int lock = ::open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+      if (lock >= 0) ::close(lock);
+      return;
+    }
+    struct stat current {};
+    // Another process may have rotated while this one waited for the lock.
+    if (::stat(path_.c_str(), &current) == 0 && current.st_ino == inode_ &&
+        static_cast<size_t>(current.st_size) >= max_bytes_ / 2) {
+      using Names = spdlog::sinks::rotating_file_sink<std::mutex>;
+      if (max_backups_ == 0) {
+        ::unlink(path_.c_str());
+      } else {
+        for (size_t i = max_backups_; i > 0; --i) {
+          std::string from = Names::calc_filename(path_, i - 1);
+          std::string to = Names::calc_filename(path_, i);
+          ::rename(from.c_str(), to.c_str());  // a missing older file is fine
+        }
+      }
+    }
+    ::close(lock);  // releases the flock
+    Reopen();
+  }
+
+  std::string path_;
+  size_t max_bytes_;
+  size_t max_backups_;
+  int fd_ = -1;
+  ino_t inode_ = 0;
+};
 
 // Swapped only at start-up and shut-down; readers take their own reference.
 std::mutex logger_mutex;
@@ -77,8 +174,8 @@ Status SetUp(const LogOptions& options) {
   Status status;
   if (!options.path.empty()) {
     try {
-      sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-          options.path, std::max<size_t>(options.max_size_mb, 1) << 20, options.max_backups));
+      sinks.push_back(std::make_shared<SharedRotatingFileSink>(
+          options.path, std::max<size_t>(options.max_size_bytes, 4096), options.max_backups));
     } catch (const spdlog::spdlog_ex& e) {
       status = Status::IOError("cannot open log file '" + options.path + "': " + e.what());
     }
@@ -87,8 +184,8 @@ Status SetUp(const LogOptions& options) {
   auto logger = std::make_shared<spdlog::logger>("gosl", sinks.begin(), sinks.end());
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%f [%P] %l %v");
   logger->set_level(ToSpdlog(options.level));
-  // Every line reaches the file at once, as one append: a process killed by
-  // mod_fcgid or the host's watchdog loses no line of what it did.
+  // Every line reaches the file at once (the file sink buffers nothing): a
+  // process killed by mod_fcgid or the host's watchdog loses no line.
   logger->flush_on(spdlog::level::trace);
   Replace(std::move(logger), static_cast<int>(options.level));
   return status;

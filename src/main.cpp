@@ -85,7 +85,7 @@ int main(int argc, char* argv[]) {
     }
     // In FastCGI and CGI modes stderr is Apache's error log, not ours.
     const bool operator_watching = mode != Mode::kFastCgi && mode != Mode::kCgi;
-    gosl::log::LogOptions log_options{config.LogPath(), config.log_max_size_mb,
+    gosl::log::LogOptions log_options{config.LogPath(), config.log_max_size_mb << 20,
                                       config.log_max_backups, config.log_level, operator_watching};
     gosl::Status logging = gosl::log::SetUp(log_options);
     if (!logging.ok() && operator_watching) std::cerr << logging.message() << "\n";

@@ -545,23 +545,31 @@ Status Store::RequireOwnership() {
 }
 
 Result<AvatarRecord> Store::Dispatch(const PeerRequest& request) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
+  for (;;) {
     if (Status s = Open(); !s.ok()) return s;
     if (owns_database()) return Local(request);
-    auto record = Forward(request);
-    if (record.ok() || record.status().code() != Code::kUnavailable || attempt == 1) return record;
-    // The owner went away: take its place, or find the process that did.
+    bool owner_lost = false;
+    auto record = Forward(request, owner_lost);
+    // The owner went away (exited, killed, or dying while we reconnected):
+    // take its place, or find the process that did. Repeating a request is
+    // harmless: lookups change nothing, a registration writes the same pair.
+    if (!owner_lost || std::chrono::steady_clock::now() >= deadline) return record;
   }
-  return Status::Unavailable("database '" + options_.path + "' is in use by another process");
 }
 
-Result<AvatarRecord> Store::Forward(const PeerRequest& request) {
+Result<AvatarRecord> Store::Forward(const PeerRequest& request, bool& owner_lost) {
   std::lock_guard<std::mutex> lock(open_mutex_);
-  if (!peer_) return Status::Unavailable("not connected to the database's owner");
+  if (!peer_) {
+    owner_lost = true;
+    return Status::Unavailable("not connected to the database's owner");
+  }
   auto reply = peer_->Call(request);
   if (!reply.ok()) {
     peer_.reset();
     peer_open_ = false;
+    owner_lost = true;
     return reply.status();
   }
   if (!reply->status.ok()) return reply->status;

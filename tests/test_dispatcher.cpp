@@ -51,7 +51,7 @@ TEST_CASE("a store failure is a 503 with its reason, not a crash", "[dispatcher]
 
 TEST_CASE("Serve logs one INFO line per request with outcome and microseconds", "[dispatcher]") {
   test::TempDir dir;
-  REQUIRE(log::SetUp({dir.File("test.log"), 1, 1, log::Level::kInfo, false}).ok());
+  REQUIRE(log::SetUp({dir.File("test.log"), 1 << 20, 1, log::Level::kInfo, false}).ok());
   Store store({dir.File("db")});
   Request request;
   request.query = "name=Nobody%0AInjected";

@@ -1,6 +1,11 @@
 #include "gosl/logging.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -25,7 +30,7 @@ TEST_CASE("log level names are the Go program's, in any case", "[logging]") {
 
 TEST_CASE("lines below the level are not written, others carry our level names", "[logging]") {
   test::TempDir dir;
-  REQUIRE(log::SetUp({dir.File("gosl.log"), 1, 1, log::Level::kNotice, false}).ok());
+  REQUIRE(log::SetUp({dir.File("gosl.log"), 1 << 20, 1, log::Level::kNotice, false}).ok());
   log::Debug("debug line");
   log::Info("info line");
   log::Notice("notice line");
@@ -42,21 +47,70 @@ TEST_CASE("lines below the level are not written, others carry our level names",
 
 TEST_CASE("the log rotates at its size and keeps MaxBackups files", "[logging]") {
   test::TempDir dir;
-  REQUIRE(log::SetUp({dir.File("gosl.log"), 1, 2, log::Level::kInfo, false}).ok());
+  REQUIRE(log::SetUp({dir.File("gosl.log"), 1 << 20, 2, log::Level::kInfo, false}).ok());
   const std::string line(1000, 'x');
   for (int i = 0; i < 4000; ++i) log::Info(line);  // ~4 MB through a 1 MB file
   log::ShutDown();
   CHECK(std::filesystem::file_size(dir.File("gosl.log")) <= (1u << 20));
+  CHECK(std::filesystem::file_size(dir.File("gosl.1.log")) > (1u << 19));
   CHECK(std::filesystem::exists(dir.File("gosl.1.log")));
   CHECK(std::filesystem::exists(dir.File("gosl.2.log")));
   CHECK_FALSE(std::filesystem::exists(dir.File("gosl.3.log")));
+}
+
+TEST_CASE("several processes share one log: no line lost, none interleaved", "[logging]") {
+  test::TempDir dir;
+  constexpr int kProcesses = 4, kLines = 5000;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      // Small files and enough backups to keep every line: ~15 rotations.
+      Status set_up = log::SetUp({dir.File("gosl.log"), 64 * 1024, 100, log::Level::kInfo, false});
+      for (int i = 0; set_up.ok() && i < kLines; ++i) {
+        log::Info("process " + std::to_string(p) + " line " + std::to_string(i) + " end");
+      }
+      log::ShutDown();
+      _exit(set_up.ok() ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  std::string all;
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().extension() == ".log") {
+      all += test::ReadFile(entry.path().string());
+      ++files;
+    }
+  }
+  CHECK(files > 5);  // it did rotate
+  std::istringstream lines(all);
+  std::set<std::string> seen;
+  size_t malformed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    size_t at = line.find(" INFO process ");
+    if (at == std::string::npos || line.size() < 4 || line.compare(line.size() - 4, 4, " end") != 0) {
+      ++malformed;
+      continue;
+    }
+    seen.insert(line.substr(at));
+  }
+  CHECK(malformed == 0);
+  CHECK(seen.size() == size_t{kProcesses} * kLines);
 }
 
 TEST_CASE("a log file that cannot be opened is reported, not fatal", "[logging]") {
   test::TempDir dir;
   // spdlog creates missing directories; a path under a regular file cannot be made.
   test::WriteFile(dir.File("file"), "");
-  Status status = log::SetUp({dir.File("file/gosl.log"), 1, 1, log::Level::kInfo, false});
+  Status status = log::SetUp({dir.File("file/gosl.log"), 1 << 20, 1, log::Level::kInfo, false});
   CHECK(status.code() == Code::kIOError);
   CHECK_THAT(status.message(), Catch::StartsWith("cannot open log file '" + dir.File("file/gosl.log")));
   log::Info("goes nowhere");  // must not crash

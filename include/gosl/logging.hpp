@@ -1,6 +1,8 @@
 // The process log: a size-rotated file (spdlog) at the level --debug names,
-// also copied to stderr in the interactive modes. Set up once at start-up;
-// callers hand it finished one-line messages. Nothing else writes logs.
+// also copied to stderr in the interactive modes. Several processes may share
+// the file (mod_fcgid runs several): lines never interleave, none is lost,
+// one process rotates at a time. Set up once at start-up; callers hand it
+// finished one-line messages. Nothing else writes logs.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +22,7 @@ Result<Level> ParseLevel(std::string_view name);
 
 struct LogOptions {
   std::string path;           // the log file; empty: no file
-  size_t max_size_mb = 10;    // rotate when the file would pass this size
+  size_t max_size_bytes = 10 << 20;  // rotate when the file would pass this size
   size_t max_backups = 3;     // gosl.log.1 .. gosl.log.N are kept
   Level level = Level::kInfo;
   bool to_stderr = false;     // --server, --shell, --import: the operator is watching

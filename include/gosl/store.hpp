@@ -159,7 +159,8 @@ class Store {
   // Answers a request from this database (owner) or through the owner.
   Result<AvatarRecord> Dispatch(const PeerRequest& request);
   Result<AvatarRecord> Local(const PeerRequest& request);
-  Result<AvatarRecord> Forward(const PeerRequest& request);
+  // Sets owner_lost when the connection to the owner broke.
+  Result<AvatarRecord> Forward(const PeerRequest& request, bool& owner_lost);
   Status Write(leveldb::WriteBatch* writes, bool sync);
   // Visits every entry whose key starts with prefix, the prefix removed.
   Status Scan(char prefix, const std::function<Status(std::string_view, std::string_view)>& visit);

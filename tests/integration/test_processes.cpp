@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -69,6 +70,13 @@ TEST_CASE("killing the process that holds the database loses no request",
   for (int i = 1; i < kProcesses; ++i) REQUIRE(p.Get(i, "name=mini").body == kMiniKey);
 
   std::atomic<int> wrong{0}, done{0};
+  std::mutex first_wrong_mutex;
+  std::string first_wrong;
+  auto note_wrong = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(first_wrong_mutex);
+    if (first_wrong.empty()) first_wrong = what;
+    ++wrong;
+  };
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int i = 1; i < kProcesses; ++i) {
@@ -76,9 +84,11 @@ TEST_CASE("killing the process that holds the database loses no request",
       while (!stop) {
         try {
           HttpReply reply = p.Get(i, "key=" + kLegacyKey);
-          if (reply.status != 200 || reply.body != "Legacy Linden") ++wrong;
-        } catch (const std::exception&) {  // a timeout or a dropped connection
-          ++wrong;
+          if (reply.status != 200 || reply.body != "Legacy Linden") {
+            note_wrong(std::to_string(reply.status) + " " + reply.body);
+          }
+        } catch (const std::exception& e) {  // a timeout or a dropped connection
+          note_wrong(e.what());
         }
         ++done;
       }
@@ -97,6 +107,7 @@ TEST_CASE("killing the process that holds the database loses no request",
   wait_until(after_kill);
   stop = true;
   for (auto& client : clients) client.join();
+  INFO("first wrong answer: " << first_wrong);
   CHECK(wrong == 0);
   CHECK(done >= after_kill);
 }
