@@ -8,6 +8,7 @@ PACKAGES="
   libleveldb-dev libsnappy-dev
   libfcgi-dev
   libbz2-dev zlib1g-dev libedit-dev
+  libncurses-dev libbsd-dev libmd-dev
   libboost-program-options-dev libboost-dev
   libspdlog-dev libfmt-dev
   catch2

@@ -28,10 +28,18 @@ Mode ChooseMode(const gosl::Config& config) {
   return Mode::kUsage;  // started by hand: say how to use it instead of hanging
 }
 
-std::string BinaryDirectory() {
+// Where config.ini, the database and the log live by default. Without /proc
+// (a chroot, some hardened hosts) argv[0] still names the script's path.
+std::string BinaryDirectory(const char* argv0) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::current_path(ec).string() : self.parent_path().string();
+  auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) return self.parent_path().string();
+  if (argv0 && std::string_view(argv0).find('/') != std::string_view::npos) {
+    auto path = fs::absolute(argv0, ec);
+    if (!ec) return path.lexically_normal().parent_path().string();
+  }
+  return fs::current_path(ec).string();
 }
 
 // --import then --export, as asked; false when one failed (it is logged).
@@ -72,9 +80,9 @@ bool ImportAndExport(const gosl::Config& config, gosl::Store& store) {
 int main(int argc, char* argv[]) {
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up costs its answer, not the process
   try {
-    const gosl::Config config = gosl::ParseConfig(argc, argv, BinaryDirectory());
+    const gosl::Config config = gosl::ParseConfig(argc, argv, BinaryDirectory(argv[0]));
     if (config.help) std::cout << gosl::HelpText();
-    if (config.version) std::cout << "gosl-basics " << gosl::kVersion << "\n";
+    if (config.version) std::cout << gosl::VersionText();
     if (config.help || config.version) return 0;
 
     const Mode mode = ChooseMode(config);

@@ -1,8 +1,14 @@
-// The program's version, shown by --version and in the log at start-up.
+// The program's version, and what --version prints about the build.
 #pragma once
+
+#include <string>
 
 namespace gosl {
 
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = "0.2.0";
+
+// Several lines: version, build date and linkage, and the version of every
+// library linked in (a static binary carries them all; this says which).
+std::string VersionText();
 
 }  // namespace gosl

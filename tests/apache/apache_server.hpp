@@ -1,0 +1,94 @@
+// ApacheServer: a private Apache 2.4 + mod_fcgid on 127.0.0.1 serving the real
+// binary the way a shared host does (shipped .htaccess, AllowOverride All,
+// not root). Everything it writes lives in one temp directory; it owns the
+// Apache process tree and leaves nothing running behind it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "../support/temp_dir.hpp"
+
+namespace gosl::test {
+
+struct ApacheOptions {
+  // Server-level lines added after the modules are loaded, e.g. mod_fcgid settings:
+  // "FcgidMaxProcessesPerClass 4\nFcgidIdleTimeout 2\n".
+  std::string extra_config;
+  // Called with the database path (app_dir()/slkvdb) before Apache starts, e.g. SeedApiDatabase.
+  // Leave empty for a fresh install without a database.
+  std::function<void(const std::string& db_path)> prepare_database;
+  // The config.ini written beside the binary.
+  std::string config_ini = "[log]\nlogLevel = INFO\n";
+  // Module names (as in mod_NAME.so) not to load, e.g. {"rewrite"} for a server without mod_rewrite.
+  std::vector<std::string> skip_modules;
+  // The binary copied into the app directory; empty: GOSL_TEST_BINARY.
+  std::string binary;
+  int start_timeout_ms = 20000;
+};
+
+class ApacheServer {
+ public:
+  // The app is served from /name2key/ (document root subdirectory) holding a copy of the binary, the
+  // shipped htaccess/.htaccess (unmodified), config.ini and the database made by prepare_database.
+  // When run as root, Apache runs as the system user "gosl-apache-test" (created if missing, owner of
+  // the temp directory); otherwise as the current user. Returns once 127.0.0.1:port() accepts
+  // connections. Throws std::runtime_error naming the Debian package when apache2 or mod_fcgid is
+  // missing, and with the tail of Apache's error log when it does not start in time.
+  explicit ApacheServer(ApacheOptions options = {});
+  // Stop(), ignoring its result.
+  ~ApacheServer();
+  ApacheServer(const ApacheServer&) = delete;
+  ApacheServer& operator=(const ApacheServer&) = delete;
+
+  // Graceful restart (SIGUSR1 to the parent, as apachectl graceful does): mod_fcgid's process
+  // manager is replaced and stops every app process. Returns once Apache has logged that it resumed
+  // and answers HTTP again. Throws std::runtime_error if that does not happen within timeout_ms.
+  void Graceful(int timeout_ms = 20000);
+
+  // Stops Apache (SIGTERM to the parent, which stops its children and mod_fcgid's processes) and
+  // waits up to timeout_ms; then SIGKILLs the process group and any process still running from the
+  // temp directory. Returns true if everything exited on SIGTERM within the deadline, false if
+  // something had to be killed. Throws std::runtime_error only if processes survive SIGKILL.
+  // Safe to call twice.
+  bool Stop(int timeout_ms = 15000);
+
+  int port() const { return port_; }
+  // URL path of the app directory ("/name2key/") and of the program in it.
+  std::string app_prefix() const { return "/name2key/"; }
+  std::string app_url() const { return "/name2key/gosl-basics.fcgi"; }
+  // Filesystem path of the app directory (binary, .htaccess, config.ini, slkvdb/, gosl.log).
+  const std::string& app_dir() const { return app_dir_; }
+  const std::string& user() const { return user_; }
+  pid_t apache_pid() const { return pid_; }
+
+  std::string ErrorLog() const;  // Apache's error log so far
+  std::string AccessLog() const;
+  std::string AppLog() const;    // app_dir()/gosl.log
+  // PIDs of the processes running the app binary, as `pgrep -f <app_dir>/gosl-basics.fcgi` lists
+  // them (argv[0] is the script path under mod_fcgid).
+  std::vector<pid_t> AppPids() const;
+
+ private:
+  void Prepare();
+  void Launch();
+  bool WaitUntilServing(int timeout_ms, std::string* why);
+  void KillLeftovers();
+  std::vector<pid_t> ProcessesFromRoot() const;
+
+  ApacheOptions options_;
+  TempDir root_;
+  std::string app_dir_;
+  std::string binary_path_;
+  std::string config_path_;
+  std::string user_;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  int port_ = 0;
+  pid_t pid_ = -1;  // Apache's parent, our child, leader of its own process group
+};
+
+}  // namespace gosl::test
