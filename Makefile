@@ -6,6 +6,7 @@
 #   make asan        the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench       figures against the SPEC budgets (1 M and 10 M generated records)
 #   make release     dist/gosl-basics.fcgi: fully static, stripped, the file you upload
+#   make dist        dist/gosl-basics-VERSION-linux-x86_64.tar.gz: binary, .htaccess, config, LSL
 #   make clean       removes build/ and the binary
 # V=1 shows full commands. Each flavour builds in build/<flavour>/, so
 # switching flavours never needs a clean.
@@ -59,7 +60,7 @@ else
   SAY := @printf '  %-6s %s\n'
 endif
 
-.PHONY: all run test check asan bench deps clean binary tests-binary release
+.PHONY: all run test check asan bench deps clean binary tests-binary release dist
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -119,6 +120,18 @@ test: deps
 	$(MAKE) release
 	$(MAKE) FLAVOUR=dev check
 	$(MAKE) FLAVOUR=asan check
+
+# One archive to upload: the release binary, .htaccess, a commented
+# config.ini, the LSL scripts and the deployment guide.
+VERSION := $(shell sed -n 's/.*kVersion = "\(.*\)";/\1/p' include/gosl/version.hpp)
+DIST_NAME := gosl-basics-$(VERSION)
+dist: release
+	rm -rf build/dist-stage && mkdir -p build/dist-stage/$(DIST_NAME)
+	cp dist/$(BINARY) htaccess/.htaccess htaccess/config.ini build/dist-stage/$(DIST_NAME)/
+	if [ -d lsl ]; then cp -r lsl build/dist-stage/$(DIST_NAME)/; fi
+	cp docs/deploy-shared-host.md build/dist-stage/$(DIST_NAME)/README-deploy.md
+	tar -czf dist/$(DIST_NAME)-linux-x86_64.tar.gz -C build/dist-stage $(DIST_NAME)
+	@tar -tzvf dist/$(DIST_NAME)-linux-x86_64.tar.gz
 
 run: deps $(BINARY) $(B)/tools/gen_whatcsv
 	scripts/run-demo.sh $(B)

@@ -122,6 +122,34 @@ int main(int argc, char** argv) {
                 by_key.p99_us);
   }
   {
+    // Sharing one database between processes (docs/architecture.md): a
+    // second store on the same database is a peer and forwards to the first
+    // over the local socket, as a second mod_fcgid process does.
+    gosl::Store owner({db_path});
+    if (!owner.Open().ok()) Fail("cannot open " + db_path);
+    gosl::Store peer({db_path});
+    size_t i = 0;
+    auto forwarded = Time(samples, [&](const Sample&) {
+      if (!peer.FindByName(names[i++ % names.size()]).ok()) Fail("peer lookup failed");
+    });
+    std::printf("peer (forwarded) name->key  median %6.2f us   p99 %6.2f us   (what other processes pay)\n",
+                forwarded.median_us, forwarded.p99_us);
+  }
+  {
+    // The alternative design: open the database for each request and close
+    // it after (one process at a time holds LevelDB's lock).
+    std::vector<double> us;
+    for (size_t i = 0; i < 200; ++i) {
+      auto start = Clock::now();
+      gosl::Store once({db_path});
+      if (!once.FindByName(names[i % names.size()]).ok()) Fail("open-per-request lookup failed");
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+    auto per_request = Summarise(std::move(us));
+    std::printf("open+lookup+close per request median %6.0f us   p99 %6.0f us   (rejected design)\n",
+                per_request.median_us, per_request.p99_us);
+  }
+  {
     leveldb::DB* raw = nullptr;
     leveldb::Options options;  // LevelDB's defaults: 8 MB cache, mmap reads
     if (!leveldb::DB::Open(options, db_path, &raw).ok()) Fail("cannot open " + db_path);

@@ -133,3 +133,20 @@ TEST_CASE("IPv6 and 0.0.0.0 are accepted for --bind", "[config]") {
 }
 
 }  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("the shipped config.ini is valid and says what the defaults are", "[config]") {
+  test::TempDir bin;
+  Config shipped = Parse({"--config", GOSL_SOURCE_DIR "/htaccess/config.ini"}, bin.path());
+  Config defaults = Parse({}, bin.path());
+  CHECK(shipped.database_name == defaults.database_name);
+  CHECK(shipped.memory_budget_mb == defaults.memory_budget_mb);
+  CHECK(shipped.log_file == defaults.log_file);
+  CHECK(shipped.log_level == defaults.log_level);
+  CHECK(shipped.log_max_size_mb == defaults.log_max_size_mb);
+  CHECK(shipped.log_max_backups == defaults.log_max_backups);
+  CHECK(shipped.dir == bin.path());  // the binary's directory, where config.ini sits on a host
+}
+
+}  // namespace gosl
