@@ -18,7 +18,36 @@ Response Refused(const Status& status) {
   return response;
 }
 
+// Each pair is recorded whole or not at all; a malformed one is refused with
+// its reason and the others go on. A store that cannot be written fails the
+// request (503/500), so the script sends the batch again: pairs already
+// recorded are simply written again.
+Result<Outcome> RecordBatch(const Parameters& params, Store& store) {
+  Outcome outcome;
+  outcome.action = Action::kRecordBatch;
+  outcome.grid = params.grid;
+  outcome.total = params.pairs.size();
+  for (size_t i = 0; i < params.pairs.size(); ++i) {
+    const Result<WhatRecord>& pair = params.pairs[i];
+    if (!pair.ok()) {
+      outcome.refused.emplace_back(i + 1, pair.status().message());
+      continue;
+    }
+    Status s = store.Record(pair->name, pair->key, params.grid);
+    if (s.code() == Code::kInvalidArgument) {
+      outcome.refused.emplace_back(i + 1, s.message());
+    } else if (!s.ok()) {
+      return s;
+    } else {
+      ++outcome.recorded;
+    }
+  }
+  outcome.found = outcome.recorded > 0;
+  return outcome;
+}
+
 Result<Outcome> Decide(const Parameters& params, Store& store) {
+  if (!params.pairs.empty()) return RecordBatch(params, store);
   Outcome outcome;
   if (params.name && params.key) {
     if (params.key->IsNil()) {
@@ -61,6 +90,9 @@ std::string Summarise(const Outcome& o) {
     case Action::kFindName:
       return "key " + o.key + " -> " + (o.found ? "'" + Sanitized(o.name) + "'" : "unknown");
     case Action::kRecord: break;
+    case Action::kRecordBatch:
+      return "batch: recorded " + std::to_string(o.recorded) + " of " + std::to_string(o.total) +
+             " grid '" + Sanitized(o.grid) + "'";
   }
   return "recorded '" + Sanitized(o.name) + "' = " + o.key + " grid '" + Sanitized(o.grid) + "'";
 }

@@ -8,7 +8,7 @@
 namespace gosl {
 namespace {
 
-enum class Field { kName, kKey, kCompat, kFormat, kCount };
+enum class Field { kName, kKey, kCompat, kFormat, kPairs, kCount };
 
 struct FieldSpelling {
   std::string_view spelling;
@@ -17,12 +17,13 @@ struct FieldSpelling {
 
 // Every spelling a caller may use. "amp;key" is what old touch.lsl copies
 // produce by writing "&amp;key=" into a URL.
-constexpr std::array<FieldSpelling, 5> kSpellings{{
+constexpr std::array<FieldSpelling, 6> kSpellings{{
     {"name", Field::kName},
     {"key", Field::kKey},
     {"amp;key", Field::kKey},
     {"compat", Field::kCompat},
     {"format", Field::kFormat},
+    {"pairs", Field::kPairs},
 }};
 
 // A grid name is echoed in answers and logs: keep it one short line.
@@ -67,6 +68,32 @@ Result<Format> ParseFormat(std::string_view value) {
   if (lower == "json") return Format::kJson;
   return Status::InvalidArgument("format must be text or json, not '" + Sanitized(value, 20) +
                                  "'");
+}
+
+// "UUID,Name" lines separated by '\n' (llEscapeURL writes it as %0A);
+// a trailing '\r' and blank lines are ignored.
+Result<std::vector<Result<WhatRecord>>> ParsePairs(std::string_view text) {
+  if (text.size() > kMaxBatchBytes) {
+    return Status::TooLarge("pairs is larger than " + std::to_string(kMaxBatchBytes) + " bytes");
+  }
+  std::vector<Result<WhatRecord>> pairs;
+  size_t lines = 0;
+  for (size_t begin = 0; begin <= text.size();) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (++lines > kMaxBatchPairs) continue;  // counted for the message below
+    pairs.push_back(ParseWhatLine(line));
+  }
+  if (lines == 0) return Status::InvalidArgument("pairs is empty");
+  if (lines > kMaxBatchPairs) {
+    return Status::InvalidArgument("too many pairs: " + std::to_string(lines) + " (at most " +
+                                   std::to_string(kMaxBatchPairs) + ")");
+  }
+  return pairs;
 }
 
 Status CheckGrid(std::string_view grid) {
@@ -119,6 +146,14 @@ Result<Parameters> ParseParameters(const Request& request) {
     auto parsed = ParseFormat(*format);
     if (!parsed.ok()) return parsed.status();
     params.format = parsed.value();
+  }
+  if (const auto& pairs = raw[static_cast<size_t>(Field::kPairs)]) {
+    if (params.name || params.key) {
+      return Status::InvalidArgument("give either pairs or name/key, not both");
+    }
+    auto parsed = ParsePairs(*pairs);
+    if (!parsed.ok()) return parsed.status();
+    params.pairs = std::move(parsed).value();
   }
   if (Status grid = CheckGrid(request.grid); !grid.ok()) return grid;
   params.grid = request.grid;

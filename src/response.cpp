@@ -5,6 +5,33 @@
 namespace gosl {
 namespace {
 
+// LSL delivers 2048 bytes of an answer by default: a batch's answer names at
+// most this many refused pairs, then counts the rest.
+constexpr size_t kListedRefusals = 10;
+
+std::string BatchText(const Outcome& o) {
+  std::string text =
+      "recorded " + std::to_string(o.recorded) + " of " + std::to_string(o.total);
+  for (size_t i = 0; i < o.refused.size() && i < kListedRefusals; ++i) {
+    text += "\nline " + std::to_string(o.refused[i].first) + ": " + o.refused[i].second;
+  }
+  if (o.refused.size() > kListedRefusals) {
+    text += "\n... and " + std::to_string(o.refused.size() - kListedRefusals) + " more refused";
+  }
+  return text;
+}
+
+std::string BatchJson(const Outcome& o) {
+  std::string json = "{\"recorded\":" + std::to_string(o.recorded) +
+                     ",\"total\":" + std::to_string(o.total) + ",\"refused\":[";
+  for (size_t i = 0; i < o.refused.size(); ++i) {
+    if (i > 0) json += ",";
+    json += "{\"line\":" + std::to_string(o.refused[i].first) + ",\"reason\":\"" +
+            JsonEscaped(o.refused[i].second) + "\"}";
+  }
+  return json + "]}";
+}
+
 // The Go program's sentences, kept word for word: scripts parse them.
 std::string Sentence(const Outcome& o) {
   switch (o.action) {
@@ -14,6 +41,8 @@ std::string Sentence(const Outcome& o) {
       return "avatar name for '" + o.key + "' is '" + o.name + "' on grid: '" + o.grid + "'";
     case Action::kRecord:
       break;
+    case Action::kRecordBatch:
+      return BatchText(o);
   }
   return "Added new entry for '" + o.name + "' which is: " + o.key + " from grid: '" + o.grid +
          "'";
@@ -24,6 +53,7 @@ std::string CompatBody(const Outcome& o) {
     case Action::kFindKey: return o.key;  // the nil UUID when unknown, as W-Hat answered
     case Action::kFindName: return o.name;  // empty when unknown
     case Action::kRecord: return Sentence(o);  // the Go program always answered the sentence
+    case Action::kRecordBatch: return BatchText(o);
   }
   return {};
 }
@@ -39,7 +69,7 @@ Response Render(const Outcome& outcome, bool compat, Format format) {
   Response response;
   if (format == Format::kJson) {
     response.content_type = "application/json";
-    response.body = JsonBody(outcome);
+    response.body = outcome.action == Action::kRecordBatch ? BatchJson(outcome) : JsonBody(outcome);
   } else {
     response.body = compat ? CompatBody(outcome) : Sentence(outcome);
   }

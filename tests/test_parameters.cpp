@@ -109,3 +109,31 @@ TEST_CASE("the grid comes from the X-SecondLife-Shard header", "[parameters]") {
 }
 
 }  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("pairs are read line by line, CRLF and blank lines ignored, 50 at most", "[parameters]") {
+  Request request;
+  request.method = "POST";
+  request.content_type = "application/x-www-form-urlencoded";
+  request.body = "pairs=6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40%2CMini%20Resident%0D%0A%0A%20%0A"
+                 "bad%2CLine%0D%0A";
+  auto params = ParseParameters(request);
+  REQUIRE(params.ok());
+  REQUIRE(params->pairs.size() == 2);
+  CHECK(params->pairs[0]->name.display() == "Mini Resident");
+  CHECK(params->pairs[1].status().message() == "invalid key \"bad\"");
+
+  std::string fifty;
+  for (int i = 0; i < 50; ++i) {
+    char line[64];
+    std::snprintf(line, sizeof line, "%s00000000-0000-4000-8000-%012d%%2CP%d", i ? "%0A" : "", i, i);
+    fifty += line;
+  }
+  request.body = "pairs=" + fifty;
+  params = ParseParameters(request);
+  REQUIRE(params.ok());
+  CHECK(params->pairs.size() == 50);
+}
+
+}  // namespace gosl

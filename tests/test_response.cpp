@@ -31,14 +31,38 @@ TEST_CASE("an error answer is one line whatever its reason quotes", "[response]"
 }
 
 TEST_CASE("answers carry no trailing newline", "[response]") {
-  Outcome outcome{Action::kFindKey, true, "Mini Resident", "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40",
-                  "Production"};
-  for (bool compat : {true, false}) {
-    for (Format format : {Format::kText, Format::kJson}) {
-      std::string body = Render(outcome, compat, format).body;
-      CHECK(body.back() != '\n');
+  Outcome outcome;
+  outcome.found = true;
+  outcome.name = "Mini Resident";
+  outcome.key = "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40";
+  outcome.grid = "Production";
+  for (Action action : {Action::kFindKey, Action::kFindName, Action::kRecord, Action::kRecordBatch}) {
+    outcome.action = action;
+    outcome.refused = {{2, "invalid key \"x\""}};
+    for (bool compat : {true, false}) {
+      for (Format format : {Format::kText, Format::kJson}) {
+        std::string body = Render(outcome, compat, format).body;
+        CHECK(body.back() != '\n');
+      }
     }
   }
+}
+
+}  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("a batch answer lists at most ten refused pairs, then counts the rest", "[response]") {
+  Outcome outcome;
+  outcome.action = Action::kRecordBatch;
+  outcome.total = 50;
+  outcome.recorded = 35;
+  for (size_t i = 1; i <= 15; ++i) outcome.refused.emplace_back(i, "name is empty");
+  std::string body = Render(outcome, true, Format::kText).body;
+  CHECK(body.rfind("recorded 35 of 50\nline 1: name is empty\n", 0) == 0);
+  CHECK(body.find("line 10: name is empty\n... and 5 more refused") != std::string::npos);
+  CHECK(body.find("line 11:") == std::string::npos);
+  CHECK(body.size() < 2048);  // what LSL delivers by default
 }
 
 }  // namespace gosl

@@ -10,12 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <string_view>
 
-#include "gosl/avatar_name.hpp"
 #include "gosl/status.hpp"
 #include "gosl/store.hpp"
-#include "gosl/uuid.hpp"
 
 namespace gosl {
 
@@ -49,14 +46,5 @@ struct ImportStats {
 // Killed at any moment, it leaves the database as it was (new database) or
 // with every committed batch (existing one); running it again completes it.
 Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store);
-
-// One line of a W-Hat export: "UUID,Name", fields optionally quoted as in
-// RFC 4180, spaces around fields ignored, a trailing '\r' ignored.
-struct WhatRecord {
-  Uuid key;
-  AvatarName name;
-};
-// Returns the record, or kInvalidArgument saying what is wrong with the line.
-Result<WhatRecord> ParseWhatLine(std::string_view line);
 
 }  // namespace gosl

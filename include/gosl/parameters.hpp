@@ -5,19 +5,30 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gosl/avatar_name.hpp"
 #include "gosl/request.hpp"
 #include "gosl/status.hpp"
 #include "gosl/uuid.hpp"
+#include "gosl/what_line.hpp"
 
 namespace gosl {
 
 enum class Format { kText, kJson };
 
+// A batch registration (pairs=) holds at most this many "UUID,Name" lines
+// in at most this many bytes: a sensor sweep sees up to 16 avatars, and a
+// pair is ~55 bytes, so one request carries several sweeps.
+inline constexpr size_t kMaxBatchPairs = 50;
+inline constexpr size_t kMaxBatchBytes = 8192;
+
 struct Parameters {
   std::optional<AvatarName> name;  // absent when not given or empty
   std::optional<Uuid> key;         // absent when not given or empty
+  // pairs=: each line parsed on its own; a malformed one carries its reason
+  // and does not stop the others. Empty when not given.
+  std::vector<Result<WhatRecord>> pairs;
   bool compat = true;              // false: answer in sentences, as the Go program did
   Format format = Format::kText;
   std::string grid;                // from the X-SecondLife-Shard header
@@ -28,8 +39,9 @@ struct Parameters {
 // default, or none); body values win. "amp;key" is read as "key" (old
 // touch.lsl copies send "&amp;key="). Unknown parameters are ignored: old
 // W-Hat clients send terse=1.
-// Returns kTooLarge for an oversize body, kInvalidArgument for bad encoding,
-// a malformed key, a bad name, or a bad compat/format value.
+// Returns kTooLarge for an oversize body or pairs, kInvalidArgument for bad
+// encoding, a malformed key, a bad name, a bad compat/format value, an empty
+// pairs, too many pairs, or pairs given with name/key.
 Result<Parameters> ParseParameters(const Request& request);
 
 }  // namespace gosl

@@ -5,6 +5,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gosl/parameters.hpp"
 #include "gosl/status.hpp"
@@ -19,13 +21,17 @@ struct Response {
 };
 
 // What a request did, before it is rendered.
-enum class Action { kFindKey, kFindName, kRecord };
+enum class Action { kFindKey, kFindName, kRecord, kRecordBatch };
 struct Outcome {
   Action action = Action::kFindKey;
   bool found = false;
   std::string name;  // as stored when found; as asked otherwise
   std::string key;   // lower-case text; the nil UUID when unknown
   std::string grid;
+  // kRecordBatch: pairs recorded out of total, and the refused ones as
+  // (1-based position, reason).
+  size_t recorded = 0, total = 0;
+  std::vector<std::pair<size_t, std::string>> refused;
 };
 
 // 200 with the answer the SPEC's API table gives for the outcome.

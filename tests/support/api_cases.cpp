@@ -23,9 +23,23 @@ ApiCase Get(std::string what, std::string query, int status, std::string body,
 }
 
 ApiCase Post(std::string what, std::string query, std::string body, std::string content_type,
-             int status, std::string expected) {
+             int status, std::string expected, std::string type = kText) {
   return {std::move(what), "POST", std::move(query), std::move(body), std::move(content_type),
-          "", status, kText, std::move(expected)};
+          "", status, std::move(type), std::move(expected)};
+}
+
+const std::string kBatchKey1 = "ba7c0000-0000-4000-8000-000000000001";
+const std::string kBatchKey2 = "ba7c0000-0000-4000-8000-000000000002";
+
+// n made-up "UUID,Name" pairs, url-encoded and joined by %0A.
+std::string ManyPairs(int n) {
+  std::string pairs;
+  for (int i = 0; i < n; ++i) {
+    char key[37];
+    std::snprintf(key, sizeof key, "ba7c0000-0000-4000-8000-%012d", 100 + i);
+    pairs += std::string(i ? "%0A" : "") + key + "%2CMany" + std::to_string(i);
+  }
+  return pairs;
 }
 
 std::string Upper(std::string text) {
@@ -126,6 +140,23 @@ const std::vector<ApiCase>& ApiCases() {
            "application/octet-stream", 200, kLegacyKey),
       Post("bad encoding in the body: 400", "", "key=%G1", kForm, 400,
            "parameter 'key': bad %-escape at '%G1'"),
+      // Batch registration: pairs= holds "UUID,Name" lines (%0A between them).
+      Post("a batch records its good pairs and names the bad one", "",
+           "pairs=" + kBatchKey1 + "%2CBatch%20One%0Anot-a-uuid%2CBroken%0A" + kBatchKey2 +
+               "%2CBatch%20Two%20Resident",
+           kForm, 200, "recorded 2 of 3\nline 2: invalid key \"not-a-uuid\""),
+      Get("a batched pair is found by key", "key=" + kBatchKey2, 200, "Batch Two Resident"),
+      Get("a batched pair is found by name", "name=batch.one", 200, kBatchKey1),
+      Post("a batch answers json", "format=json", "pairs=" + kBatchKey1 + "%2CBatch%20One%0A,x",
+           kForm, 200,
+           R"({"recorded":1,"total":2,"refused":[{"line":2,"reason":"invalid key \"\""}]})", kJson),
+      Post("an empty batch: 400", "", "pairs=%0A%0A", kForm, 400, "pairs is empty"),
+      Post("a batch with name or key: 400", "name=Mini", "pairs=" + kBatchKey1 + "%2CX", kForm, 400,
+           "give either pairs or name/key, not both"),
+      Post("a batch of 51 pairs: 400", "", "pairs=" + ManyPairs(51), kForm, 400,
+           "too many pairs: 51 (at most 50)"),
+      Post("a batch over 8 KB: 413", "", "pairs=" + kBatchKey1 + "%2C" + std::string(8200, 'a'),
+           kForm, 413, "pairs is larger than 8192 bytes"),
   };
   return cases;
 }
