@@ -26,6 +26,10 @@ char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 
 }  // namespace
 
 std::string LookupForm(std::string_view display) {
+  if (size_t at = display.find('@'); at != std::string_view::npos) {
+    display = display.substr(0, at);
+    while (!display.empty() && display.back() == ' ') display.remove_suffix(1);
+  }
   std::string lookup;
   lookup.reserve(display.size());
   // Only ASCII is folded: Second Life names are ASCII, and folding other
@@ -58,13 +62,29 @@ Result<AvatarName> AvatarName::Parse(std::string_view text) {
     }
   }
   std::string display = CollapseSpaces(text);
+  std::string host;
+  if (size_t at = display.find('@'); at != std::string::npos) {
+    // OpenSimulator shows a visitor as "First.Last @home.grid:8002".
+    host = CollapseSpaces(display.substr(at + 1));
+    display = CollapseSpaces(display.substr(0, at));
+    if (host.empty() || host.find_first_of(" @") != std::string::npos) {
+      return Status::InvalidArgument("hypergrid name needs one host after '@': '" +
+                                     Sanitized(text, 40) + "'");
+    }
+    if (host.size() > kMaxHostBytes) {
+      return Status::InvalidArgument("hypergrid host is longer than " +
+                                     std::to_string(kMaxHostBytes) + " bytes");
+    }
+    for (char& c : host) c = AsciiLower(c);
+  }
   if (display.empty()) return Status::InvalidArgument("name is empty");
   if (display.size() > kMaxBytes) {
     return Status::InvalidArgument("name is longer than " + std::to_string(kMaxBytes) +
                                    " bytes: '" + Sanitized(display, 40) + "'");
   }
   std::string lookup = LookupForm(display);
-  return AvatarName(std::move(display), std::move(lookup));
+  if (!host.empty()) display += " @" + host;
+  return AvatarName(std::move(display), std::move(lookup), std::move(host));
 }
 
 }  // namespace gosl

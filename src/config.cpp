@@ -30,7 +30,7 @@ struct OptionRow {
   const char* help;
 };
 
-constexpr std::array<OptionRow, 22> kOptions{{
+constexpr std::array<OptionRow, 23> kOptions{{
     {"help,h", nullptr, Kind::kFlag, 0, 0, "", "print this help and exit"},
     {"version", nullptr, Kind::kFlag, 0, 0, "", "print the version and exit"},
     {"config", nullptr, Kind::kText, 0, 0, "config.ini beside the binary",
@@ -43,6 +43,8 @@ constexpr std::array<OptionRow, 22> kOptions{{
      "MB the database may use for caches and write buffers"},
     {"import,i", "options.importFilename", Kind::kText, 0, 0, "",
      "import a W-Hat export (.csv, .csv.gz or .csv.bz2), then exit or go on to a mode"},
+    {"import-grid", "options.importGrid", Kind::kText, 0, 0, "Production",
+     "the grid an --import file is from (W-Hat's export is Production)"},
     {"export", "options.exportFilename", Kind::kText, 0, 0, "",
      "write the database as a W-Hat CSV (.gz/.bz2 by extension), then exit or go on"},
     {"batchblock,b", "config.BATCH_BLOCK", Kind::kNumber, 1, 1000000, "10000",
@@ -261,6 +263,14 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
   if (values.Has("import")) {
     config.import_file = values.Text("import");
     if (config.import_file.empty()) throw OptionError("--import needs a file name");
+  }
+  if (values.Has("import-grid")) {
+    config.import_grid = values.Text("import-grid");
+    if (config.import_grid.empty() || config.import_grid.size() > 64 ||
+        config.import_grid.find_first_of(std::string("\0\r\n\t", 4)) != std::string::npos) {
+      throw OptionError("--import-grid must be a grid name of 1 to 64 bytes, not '" +
+                        config.import_grid + "'");
+    }
   }
   if (values.Has("export")) {
     config.export_file = values.Text("export");

@@ -25,7 +25,7 @@ Response Refused(const Status& status) {
 Result<Outcome> RecordBatch(const Parameters& params, Store& store) {
   Outcome outcome;
   outcome.action = Action::kRecordBatch;
-  outcome.grid = params.grid;
+  outcome.grid = params.record_grid();
   outcome.total = params.pairs.size();
   for (size_t i = 0; i < params.pairs.size(); ++i) {
     const Result<WhatRecord>& pair = params.pairs[i];
@@ -33,7 +33,7 @@ Result<Outcome> RecordBatch(const Parameters& params, Store& store) {
       outcome.refused.emplace_back(i + 1, pair.status().message());
       continue;
     }
-    Status s = store.Record(pair->name, pair->key, params.grid);
+    Status s = store.Record(pair->name, pair->key, params.record_grid());
     if (s.code() == Code::kInvalidArgument) {
       outcome.refused.emplace_back(i + 1, s.message());
     } else if (!s.ok()) {
@@ -53,12 +53,27 @@ Result<Outcome> Decide(const Parameters& params, Store& store) {
     if (params.key->IsNil()) {
       return Status::InvalidArgument("cannot record the null key for an avatar");
     }
-    if (Status s = store.Record(*params.name, *params.key, params.grid); !s.ok()) return s;
+    if (Status s = store.Record(*params.name, *params.key, params.record_grid()); !s.ok()) {
+      return s;
+    }
     outcome.action = Action::kRecord;
     outcome.found = true;
     outcome.name = params.name->display();
     outcome.key = params.key->ToString();
-    outcome.grid = params.grid;
+    outcome.grid = params.record_grid();
+    return outcome;
+  }
+  if (params.all_grids) {
+    outcome.action = Action::kFindAllGrids;
+    outcome.name = params.name->display();
+    auto records = store.FindInAllGrids(*params.name);
+    if (!records.ok() && !records.status().IsNotFound()) return records.status();
+    if (records.ok()) {
+      for (const AvatarRecord& r : records.value()) {
+        outcome.entries.push_back({r.name, r.key.ToString(), r.grid});
+      }
+    }
+    outcome.found = !outcome.entries.empty();
     return outcome;
   }
   Result<AvatarRecord> found = Status::MissingArgument(std::string(kNothingGiven));
@@ -66,7 +81,10 @@ Result<Outcome> Decide(const Parameters& params, Store& store) {
     outcome.action = Action::kFindKey;
     outcome.name = params.name->display();
     outcome.key = std::string(kNilUuidText);
-    found = store.FindByName(*params.name);
+    GridChoice grids;
+    grids.caller = params.explicit_grid ? *params.explicit_grid : params.grid;
+    grids.only = params.explicit_grid.has_value();
+    found = store.FindByName(*params.name, grids);
   } else if (params.key) {
     outcome.action = Action::kFindName;
     outcome.key = params.key->ToString();
@@ -90,6 +108,9 @@ std::string Summarise(const Outcome& o) {
     case Action::kFindName:
       return "key " + o.key + " -> " + (o.found ? "'" + Sanitized(o.name) + "'" : "unknown");
     case Action::kRecord: break;
+    case Action::kFindAllGrids:
+      return "name '" + Sanitized(o.name) + "' on all grids -> " + std::to_string(o.entries.size()) +
+             " entries";
     case Action::kRecordBatch:
       return "batch: recorded " + std::to_string(o.recorded) + " of " + std::to_string(o.total) +
              " grid '" + Sanitized(o.grid) + "'";

@@ -281,6 +281,9 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
       EncodeRecord(record->name, record->key, options.grid, entries);
       status = key_runs.Add(entries.key_entry_key, entries.key_entry_value);
       if (status.ok()) status = name_runs.Add(entries.name_entry_key, entries.name_entry_value);
+      if (status.ok() && !entries.latest_entry_key.empty()) {
+        status = name_runs.Add(entries.latest_entry_key, entries.latest_entry_value);
+      }
       ++stats.imported;
       if (stats.lines % options.progress_records == 0) {
         log::Info("import: " + std::to_string(stats.lines) + " lines read");

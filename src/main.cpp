@@ -45,7 +45,8 @@ std::string BinaryDirectory(const char* argv0) {
 // --import then --export, as asked; false when one failed (it is logged).
 bool ImportAndExport(const gosl::Config& config, gosl::Store& store) {
   if (!config.import_file.empty()) {
-    gosl::ImportOptions options{config.import_file, config.batch_records, config.progress_records};
+    gosl::ImportOptions options{config.import_file, config.batch_records, config.progress_records,
+                                config.import_grid};
     options.progress_bar = isatty(2);
     auto stats = gosl::ImportCsv(options, store);
     if (!stats.ok()) {

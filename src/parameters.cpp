@@ -8,7 +8,7 @@
 namespace gosl {
 namespace {
 
-enum class Field { kName, kKey, kCompat, kFormat, kPairs, kCount };
+enum class Field { kName, kKey, kCompat, kFormat, kPairs, kGrid, kCount };
 
 struct FieldSpelling {
   std::string_view spelling;
@@ -17,13 +17,14 @@ struct FieldSpelling {
 
 // Every spelling a caller may use. "amp;key" is what old touch.lsl copies
 // produce by writing "&amp;key=" into a URL.
-constexpr std::array<FieldSpelling, 6> kSpellings{{
+constexpr std::array<FieldSpelling, 7> kSpellings{{
     {"name", Field::kName},
     {"key", Field::kKey},
     {"amp;key", Field::kKey},
     {"compat", Field::kCompat},
     {"format", Field::kFormat},
     {"pairs", Field::kPairs},
+    {"grid", Field::kGrid},
 }};
 
 // A grid name is echoed in answers and logs: keep it one short line.
@@ -96,14 +97,14 @@ Result<std::vector<Result<WhatRecord>>> ParsePairs(std::string_view text) {
   return pairs;
 }
 
-Status CheckGrid(std::string_view grid) {
+Status CheckGrid(std::string_view grid, const char* what) {
   if (grid.size() > kMaxGridBytes || !IsValidUtf8(grid)) {
-    return Status::InvalidArgument("X-SecondLife-Shard header is not a grid name of at most " +
+    return Status::InvalidArgument(std::string(what) + " is not a grid name of at most " +
                                    std::to_string(kMaxGridBytes) + " UTF-8 bytes");
   }
   for (char c : grid) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-      return Status::InvalidArgument("X-SecondLife-Shard header contains a control character");
+      return Status::InvalidArgument(std::string(what) + " contains a control character");
     }
   }
   return Status::OK();
@@ -155,8 +156,25 @@ Result<Parameters> ParseParameters(const Request& request) {
     if (!parsed.ok()) return parsed.status();
     params.pairs = std::move(parsed).value();
   }
-  if (Status grid = CheckGrid(request.grid); !grid.ok()) return grid;
+  if (Status grid = CheckGrid(request.grid, "X-SecondLife-Shard header"); !grid.ok()) return grid;
   params.grid = request.grid;
+  if (params.name && !params.name->hypergrid_host().empty()) {
+    params.explicit_grid = params.name->hypergrid_host();
+  }
+  if (const auto& grid = raw[static_cast<size_t>(Field::kGrid)]; grid && !grid->empty()) {
+    if (*grid == "*") {
+      if (!params.name || params.key) {
+        return Status::InvalidArgument("grid=* lists a name's entries and needs name alone");
+      }
+      if (params.format != Format::kJson) {
+        return Status::InvalidArgument("grid=* answers a list and needs format=json");
+      }
+      params.all_grids = true;
+    } else {
+      if (Status s = CheckGrid(*grid, "grid"); !s.ok()) return s;
+      params.explicit_grid = *grid;
+    }
+  }
   return params;
 }
 

@@ -51,6 +51,7 @@ bool TakeText(std::string_view& in, std::string& out) {
 
 std::string EncodeRequest(const PeerRequest& r) {
   std::string out(1, static_cast<char>(r.op));
+  out += r.only_grid ? '1' : '0';
   out.append(r.key.bytes());
   PutText(out, r.name);
   PutText(out, r.grid);
@@ -58,9 +59,13 @@ std::string EncodeRequest(const PeerRequest& r) {
 }
 
 bool DecodeRequest(std::string_view in, PeerRequest& r) {
-  std::string_view op, key;
-  if (!TakeBytes(in, 1, op) || !TakeBytes(in, Uuid::kByteLength, key)) return false;
+  std::string_view op, only, key;
+  if (!TakeBytes(in, 1, op) || !TakeBytes(in, 1, only) ||
+      !TakeBytes(in, Uuid::kByteLength, key)) {
+    return false;
+  }
   r.op = static_cast<PeerOp>(op[0]);
+  r.only_grid = only[0] == '1';
   r.key = Uuid::FromBytes(key);
   return TakeText(in, r.name) && TakeText(in, r.grid) && in.empty();
 }
@@ -82,24 +87,35 @@ Status StatusFrom(Code code, std::string message) {
 std::string EncodeReply(const PeerReply& r) {
   std::string out(1, static_cast<char>(r.status.code()));
   PutText(out, r.status.message());
-  out.append(r.key.bytes());
-  PutText(out, r.name);
-  PutText(out, r.grid);
+  PutU16(out, r.records.size());
+  for (const AvatarRecord& record : r.records) {
+    out.append(record.key.bytes());
+    PutText(out, record.name);
+    PutText(out, record.grid);
+  }
   return out;
 }
 
 bool DecodeReply(std::string_view in, PeerReply& r) {
-  std::string_view code, key;
+  std::string_view code, count;
   std::string message;
-  if (!TakeBytes(in, 1, code) || !TakeText(in, message) || !TakeBytes(in, Uuid::kByteLength, key) ||
-      !TakeText(in, r.name) || !TakeText(in, r.grid) || !in.empty()) {
-    return false;
-  }
+  if (!TakeBytes(in, 1, code) || !TakeText(in, message) || !TakeBytes(in, 2, count)) return false;
   auto value = static_cast<uint8_t>(code[0]);
   if (value > static_cast<uint8_t>(Code::kCorruption)) return false;
   r.status = StatusFrom(static_cast<Code>(value), std::move(message));
-  r.key = Uuid::FromBytes(key);
-  return true;
+  size_t records = static_cast<uint8_t>(count[0]) | static_cast<uint8_t>(count[1]) << 8;
+  r.records.clear();
+  for (size_t i = 0; i < records; ++i) {
+    std::string_view key;
+    AvatarRecord record;
+    if (!TakeBytes(in, Uuid::kByteLength, key) || !TakeText(in, record.name) ||
+        !TakeText(in, record.grid)) {
+      return false;
+    }
+    record.key = Uuid::FromBytes(key);
+    r.records.push_back(std::move(record));
+  }
+  return in.empty();
 }
 
 bool WriteAll(int fd, std::string_view data) {

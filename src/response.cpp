@@ -32,6 +32,17 @@ std::string BatchJson(const Outcome& o) {
   return json + "]}";
 }
 
+std::string AllGridsJson(const Outcome& o) {
+  std::string json = "{\"name\":\"" + JsonEscaped(o.name) + "\",\"found\":" +
+                     (o.entries.empty() ? "false" : "true") + ",\"entries\":[";
+  for (size_t i = 0; i < o.entries.size(); ++i) {
+    if (i > 0) json += ",";
+    json += "{\"name\":\"" + JsonEscaped(o.entries[i][0]) + "\",\"key\":\"" + o.entries[i][1] +
+            "\",\"grid\":\"" + JsonEscaped(o.entries[i][2]) + "\"}";
+  }
+  return json + "]}";
+}
+
 // The Go program's sentences, kept word for word: scripts parse them.
 std::string Sentence(const Outcome& o) {
   switch (o.action) {
@@ -43,6 +54,8 @@ std::string Sentence(const Outcome& o) {
       break;
     case Action::kRecordBatch:
       return BatchText(o);
+    case Action::kFindAllGrids:
+      return AllGridsJson(o);  // parameters allow it with format=json only
   }
   return "Added new entry for '" + o.name + "' which is: " + o.key + " from grid: '" + o.grid +
          "'";
@@ -54,6 +67,7 @@ std::string CompatBody(const Outcome& o) {
     case Action::kFindName: return o.name;  // empty when unknown
     case Action::kRecord: return Sentence(o);  // the Go program always answered the sentence
     case Action::kRecordBatch: return BatchText(o);
+    case Action::kFindAllGrids: return AllGridsJson(o);
   }
   return {};
 }
@@ -69,7 +83,9 @@ Response Render(const Outcome& outcome, bool compat, Format format) {
   Response response;
   if (format == Format::kJson) {
     response.content_type = "application/json";
-    response.body = outcome.action == Action::kRecordBatch ? BatchJson(outcome) : JsonBody(outcome);
+    response.body = outcome.action == Action::kRecordBatch    ? BatchJson(outcome)
+                    : outcome.action == Action::kFindAllGrids ? AllGridsJson(outcome)
+                                                              : JsonBody(outcome);
   } else {
     response.body = compat ? CompatBody(outcome) : Sentence(outcome);
   }

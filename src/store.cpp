@@ -26,15 +26,21 @@ namespace gosl {
 namespace {
 
 // Key layout (docs/storage.md). One byte of prefix per kind of entry:
-//   'k' + 16-byte UUID          -> NameInfo + name text   (key -> newest name)
-//   'n' + lookup form           -> 16-byte UUID + NameInfo (name -> key)
-//   'm' + "layout"              -> layout version
-// A later version keeps other grids' names apart as 'n' + lookup + '\0' +
-// grid: names never hold a NUL, so every lookup stays one point read.
+//   'k' + 16-byte UUID            -> NameInfo + name text   (key -> newest name)
+//   'n' + lookup form             -> 16-byte UUID + NameInfo (name -> key, main grid)
+//   'n' + lookup + '\0' + grid    -> the same, for any other grid
+//   'l' + lookup form             -> the grid that recorded the name last (not main)
+//   'm' + "layout"                -> layout version
+// Names never hold a NUL, so every lookup is a handful of point reads and a
+// name's grids sit next to each other.
 constexpr char kKeyPrefix = 'k';
 constexpr char kNamePrefix = 'n';
 const std::string kLayoutKey = "mlayout";
-const std::string kLayoutVersion = "1";
+// 2: names per grid. A layout 1 database is read as it is (its 'n' entries
+// may hold any grid's name) and marked 2 on open.
+const std::string kLayoutVersion = "2";
+const std::string kOldLayoutVersion = "1";
+constexpr char kLatestPrefix = 'l';
 
 // NameInfo is one flag byte, then the grid when it is not a common one:
 //   bits 0-1  how the display form is stored: verbatim, or derived from the
@@ -121,7 +127,14 @@ bool ParseNameInfo(std::string_view& value, uint8_t& display_flags, std::string&
   return true;
 }
 
-std::string NameKey(const AvatarName& name) { return kNamePrefix + name.lookup(); }
+std::string NameKey(const std::string& lookup, std::string_view grid) {
+  std::string key = kNamePrefix + lookup;
+  if (grid != kMainGrid) {
+    key += '\0';
+    key.append(grid);
+  }
+  return key;
+}
 
 std::string KeyKey(const Uuid& key) {
   std::string k(1, kKeyPrefix);
@@ -181,6 +194,42 @@ Result<AvatarRecord> DecodeKeyEntry(const Uuid& key, std::string_view value) {
   record.name = (display_flags & kDisplayMask) == kVerbatim ? std::string(value)
                                                            : DeriveDisplay(display_flags, value);
   return record;
+}
+
+// Layout 1 kept one 'n' entry per name, of whatever grid recorded it last.
+// Layout 2 keeps the main grid's there and every other grid's under its own
+// key: move those, point 'l' at their grid, then mark the database. Answers
+// stay the same throughout; it runs once, on the first open.
+leveldb::Status MigrateFromLayout1(leveldb::DB* db) {
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  leveldb::WriteBatch batch;
+  size_t moved = 0;
+  for (it->Seek(std::string(1, kNamePrefix)); it->Valid() && it->key()[0] == kNamePrefix; it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    if (key.find('\0') != std::string_view::npos || value.size() <= Uuid::kByteLength) continue;
+    std::string_view info = value.substr(Uuid::kByteLength);
+    uint8_t display_flags = 0;
+    std::string grid;
+    if (!ParseNameInfo(info, display_flags, grid) || grid == kMainGrid) continue;
+    const std::string lookup(key.substr(1));
+    batch.Put(NameKey(lookup, grid), leveldb::Slice(value.data(), value.size()));
+    batch.Put(kLatestPrefix + lookup, grid);
+    batch.Delete(leveldb::Slice(key.data(), key.size()));
+    if (++moved % 1000 == 0) {
+      if (auto s = db->Write(leveldb::WriteOptions(), &batch); !s.ok()) return s;
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return it->status();
+  batch.Put(kLayoutKey, kLayoutVersion);
+  leveldb::WriteOptions options;
+  options.sync = true;
+  if (moved > 0) {
+    log::Notice("database moved to layout " + kLayoutVersion + ": " + std::to_string(moved) +
+                " names of other grids than Production now kept per grid");
+  }
+  return db->Write(options, &batch);
 }
 
 // LevelDB 1.23 reads tables through mmap on 64-bit Linux, and every page a
@@ -475,7 +524,9 @@ Status Store::OpenLocal(bool& lock_held_elsewhere) {
   // The layout version tells later versions which layout they read.
   std::string version;
   leveldb::Status s = db->Get(leveldb::ReadOptions(), kLayoutKey, &version);
-  if (s.IsNotFound()) {
+  if (s.ok() && version == kOldLayoutVersion) {
+    s = MigrateFromLayout1(db);
+  } else if (s.IsNotFound()) {
     s = db->Put(leveldb::WriteOptions(), kLayoutKey, kLayoutVersion);
   } else if (s.ok() && version != kLayoutVersion) {
     delete db;
@@ -505,14 +556,12 @@ Status Store::Open() {
     if (status.ok()) {
       // The owner answers the other processes of this database.
       auto server = PeerServer::Start(address, [this](const PeerRequest& request) {
-        Result<AvatarRecord> record = Local(request);
+        auto records = Local(request);
         PeerReply reply;
-        if (!record.ok()) {
-          reply.status = record.status();
+        if (records.ok()) {
+          reply.records = std::move(records).value();
         } else {
-          reply.key = record->key;
-          reply.name = record->name;
-          reply.grid = record->grid;
+          reply.status = records.status();
         }
         return reply;
       });
@@ -544,22 +593,22 @@ Status Store::RequireOwnership() {
   return Status::Unavailable("database '" + options_.path + "' is in use by another process");
 }
 
-Result<AvatarRecord> Store::Dispatch(const PeerRequest& request) {
+Result<std::vector<AvatarRecord>> Store::Dispatch(const PeerRequest& request) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
   for (;;) {
     if (Status s = Open(); !s.ok()) return s;
     if (owns_database()) return Local(request);
     bool owner_lost = false;
-    auto record = Forward(request, owner_lost);
+    auto records = Forward(request, owner_lost);
     // The owner went away (exited, killed, or dying while we reconnected):
     // take its place, or find the process that did. Repeating a request is
     // harmless: lookups change nothing, a registration writes the same pair.
-    if (!owner_lost || std::chrono::steady_clock::now() >= deadline) return record;
+    if (!owner_lost || std::chrono::steady_clock::now() >= deadline) return records;
   }
 }
 
-Result<AvatarRecord> Store::Forward(const PeerRequest& request, bool& owner_lost) {
+Result<std::vector<AvatarRecord>> Store::Forward(const PeerRequest& request, bool& owner_lost) {
   std::lock_guard<std::mutex> lock(open_mutex_);
   if (!peer_) {
     owner_lost = true;
@@ -573,24 +622,27 @@ Result<AvatarRecord> Store::Forward(const PeerRequest& request, bool& owner_lost
     return reply.status();
   }
   if (!reply->status.ok()) return reply->status;
-  return AvatarRecord{reply->key, reply->name, reply->grid};
+  return std::move(reply->records);
 }
 
-Result<AvatarRecord> Store::Local(const PeerRequest& request) {
-  leveldb::DB* db = this->db();
-  std::string value;
+Result<std::vector<AvatarRecord>> Store::Local(const PeerRequest& request) {
+  auto one = [](Result<AvatarRecord> record) -> Result<std::vector<AvatarRecord>> {
+    if (!record.ok()) return record.status();
+    return std::vector<AvatarRecord>{std::move(record).value()};
+  };
   switch (request.op) {
-    case PeerOp::kFindByName: {
+    case PeerOp::kFindByName:
+    case PeerOp::kFindInAllGrids: {
       auto name = AvatarName::Parse(request.name);
       if (!name.ok()) return name.status();
-      leveldb::Status s = db->Get(leveldb::ReadOptions(), NameKey(name.value()), &value);
-      if (!s.ok()) return FromLevelDb(s, options_.path);
-      return DecodeNameEntry(name->lookup(), value);
+      if (request.op == PeerOp::kFindInAllGrids) return FindAllGridsLocal(name.value());
+      return one(FindNameLocal(name.value(), {request.grid, request.only_grid}));
     }
     case PeerOp::kFindByKey: {
-      leveldb::Status s = db->Get(leveldb::ReadOptions(), KeyKey(request.key), &value);
+      std::string value;
+      leveldb::Status s = db()->Get(leveldb::ReadOptions(), KeyKey(request.key), &value);
       if (!s.ok()) return FromLevelDb(s, options_.path);
-      return DecodeKeyEntry(request.key, value);
+      return one(DecodeKeyEntry(request.key, value));
     }
     case PeerOp::kRecord: {
       auto name = AvatarName::Parse(request.name);
@@ -599,18 +651,81 @@ Result<AvatarRecord> Store::Local(const PeerRequest& request) {
       batch.Add(name.value(), request.key, request.grid);
       leveldb::WriteOptions options;
       options.sync = true;
-      if (Status s = FromLevelDb(db->Write(options, batch.writes_.get()), options_.path); !s.ok()) {
+      if (Status s = FromLevelDb(db()->Write(options, batch.writes_.get()), options_.path);
+          !s.ok()) {
         return s;
       }
-      return AvatarRecord{request.key, name->display(), request.grid};
+      return one(AvatarRecord{request.key, name->display(), request.grid});
     }
   }
   return Status::InvalidArgument("unknown peer request");
 }
 
-Result<AvatarRecord> Store::FindByName(const AvatarName& name) {
+// The caller's grid, then the main grid, then the grid that recorded the
+// name last ('l'); with grids.only, the caller's grid alone.
+Result<AvatarRecord> Store::FindNameLocal(const AvatarName& name, const GridChoice& grids) {
+  const std::string& lookup = name.lookup();
+  auto get = [this, &lookup](std::string_view grid) -> Result<AvatarRecord> {
+    std::string value;
+    leveldb::Status s = db()->Get(leveldb::ReadOptions(), NameKey(lookup, grid), &value);
+    if (!s.ok()) return FromLevelDb(s, options_.path);
+    return DecodeNameEntry(lookup, value);
+  };
+  auto found = get(grids.caller);
+  if (found.ok() || !found.status().IsNotFound() || grids.only) return found;
+  if (grids.caller != kMainGrid) {
+    found = get(kMainGrid);
+    if (found.ok() || !found.status().IsNotFound()) return found;
+  }
+  std::string latest_grid;
+  leveldb::Status s = db()->Get(leveldb::ReadOptions(), kLatestPrefix + lookup, &latest_grid);
+  if (s.IsNotFound()) return found;
+  if (!s.ok()) return FromLevelDb(s, options_.path);
+  return get(latest_grid);
+}
+
+Result<std::vector<AvatarRecord>> Store::FindAllGridsLocal(const AvatarName& name) {
+  std::vector<AvatarRecord> records;
+  const std::string prefix = NameKey(name.lookup(), "") ;  // 'n' + lookup + '\0'
+  std::string value;
+  leveldb::Status s = db()->Get(leveldb::ReadOptions(), kNamePrefix + name.lookup(), &value);
+  if (s.ok()) {
+    auto base = DecodeNameEntry(name.lookup(), value);
+    if (!base.ok()) return base.status();
+    records.push_back(std::move(base).value());
+  } else if (!s.IsNotFound()) {
+    return FromLevelDb(s, options_.path);
+  }
+  std::unique_ptr<leveldb::Iterator> it(db()->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto record = DecodeNameEntry(name.lookup(), std::string_view(it->value().data(), it->value().size()));
+    if (!record.ok()) return record.status();
+    records.push_back(std::move(record).value());
+  }
+  if (!it->status().ok()) return FromLevelDb(it->status(), options_.path);
+  if (records.empty()) return Status::NotFound("no entry on any grid");
+  std::stable_sort(records.begin(), records.end(), [](const AvatarRecord& a, const AvatarRecord& b) {
+    return (a.grid == kMainGrid) > (b.grid == kMainGrid) ||
+           ((a.grid == kMainGrid) == (b.grid == kMainGrid) && a.grid < b.grid);
+  });
+  return records;
+}
+
+Result<AvatarRecord> Store::FindByName(const AvatarName& name, const GridChoice& grids) {
   PeerRequest request;
   request.op = PeerOp::kFindByName;
+  request.name = name.display();
+  request.grid = grids.caller;
+  request.only_grid = grids.only;
+  auto records = Dispatch(request);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return Status::NotFound("");
+  return std::move(records->front());
+}
+
+Result<std::vector<AvatarRecord>> Store::FindInAllGrids(const AvatarName& name) {
+  PeerRequest request;
+  request.op = PeerOp::kFindInAllGrids;
   request.name = name.display();
   return Dispatch(request);
 }
@@ -619,12 +734,15 @@ Result<AvatarRecord> Store::FindByKey(const Uuid& key) {
   PeerRequest request;
   request.op = PeerOp::kFindByKey;
   request.key = key;
-  return Dispatch(request);
+  auto records = Dispatch(request);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return Status::NotFound("");
+  return std::move(records->front());
 }
 
 Status Store::ForEachName(const std::function<Status(const AvatarRecord&)>& visit) {
   return Scan(kNamePrefix, [&visit](std::string_view key, std::string_view value) {
-    auto record = DecodeNameEntry(key, value);
+    auto record = DecodeNameEntry(key.substr(0, key.find('\0')), value);
     return record.ok() ? visit(record.value()) : record.status();
   });
 }
@@ -667,11 +785,17 @@ void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid
   if (!implied) AppendNameInfo(out.key_entry_value, display_flags, grid);
   out.key_entry_value += display_flags == kVerbatim ? name.display() : name.lookup();
 
-  out.name_entry_key.assign(1, kNamePrefix);
-  out.name_entry_key += name.lookup();
+  out.name_entry_key = NameKey(name.lookup(), grid);
   out.name_entry_value.assign(key.bytes());
   if (!implied) AppendNameInfo(out.name_entry_value, display_flags, grid);
   if (display_flags == kVerbatim) out.name_entry_value += name.display();
+
+  out.latest_entry_key.clear();
+  out.latest_entry_value.clear();
+  if (grid != kMainGrid) {
+    out.latest_entry_key = kLatestPrefix + name.lookup();
+    out.latest_entry_value.assign(grid);
+  }
 }
 
 void Store::Batch::Add(const AvatarName& name, const Uuid& key, std::string_view grid) {
@@ -679,6 +803,9 @@ void Store::Batch::Add(const AvatarName& name, const Uuid& key, std::string_view
   EncodeRecord(name, key, grid, entries);
   writes_->Put(entries.name_entry_key, entries.name_entry_value);
   writes_->Put(entries.key_entry_key, entries.key_entry_value);
+  if (!entries.latest_entry_key.empty()) {
+    writes_->Put(entries.latest_entry_key, entries.latest_entry_value);
+  }
   ++records_;
 }
 

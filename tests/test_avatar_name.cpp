@@ -23,8 +23,8 @@ TEST_CASE("a name is found whatever its case and spacing", "[avatar_name]") {
       {"a.b.c", "a.b.c", "a.b.c"},                    // not a username: two dots
       {".hidden", ".hidden", ".hidden"},
       {"First Middle Resident", "First Middle Resident", "first middle resident"},
-      {"First.Last @grid.example.com:8002", "First.Last @grid.example.com:8002",
-       "first.last @grid.example.com:8002"},
+      {"First.Last @grid.example.com:8002", "First.Last @grid.example.com:8002", "first last"},
+      {"First.Last@Grid.Example.com:8002", "First.Last @grid.example.com:8002", "first last"},
       {"J\xC3\xBCrgen Resident", "J\xC3\xBCrgen Resident", "j\xC3\xBCrgen"},
   };
   for (const Row& row : rows) {
@@ -63,6 +63,25 @@ TEST_CASE("the length limit is 63 bytes of the display form", "[avatar_name]") {
   CHECK(AvatarName::Parse(longest).ok());
   CHECK(AvatarName::Parse("  " + longest + "  ").ok());  // trimmed before counting
   CHECK_FALSE(AvatarName::Parse(longest + "x").ok());
+}
+
+}  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("a Hypergrid name's host names its grid", "[avatar_name]") {
+  auto name = AvatarName::Parse("  Ann.Other  @  HG.OSGrid.org:80 ");
+  REQUIRE(name.ok());
+  CHECK(name->display() == "Ann.Other @hg.osgrid.org:80");
+  CHECK(name->lookup() == "ann other");
+  CHECK(name->hypergrid_host() == "hg.osgrid.org:80");
+  CHECK(AvatarName::Parse("Mini Resident").value().hypergrid_host().empty());
+  CHECK(AvatarName::Parse("Ann.Other@").status().message() ==
+        "hypergrid name needs one host after '@': 'Ann.Other@'");
+  CHECK(AvatarName::Parse("@host:80").status().message() == "name is empty");
+  CHECK(AvatarName::Parse("A@b@c").status().code() == Code::kInvalidArgument);
+  CHECK(AvatarName::Parse("A@" + std::string(65, 'h')).status().message() ==
+        "hypergrid host is longer than 64 bytes");
 }
 
 }  // namespace gosl

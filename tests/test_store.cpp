@@ -59,7 +59,7 @@ TEST_CASE("every display form and grid comes back exactly as stored", "[store]")
       REQUIRE(by_key.ok());
       CHECK(by_key->name == name.display());
       CHECK(by_key->grid == grid);
-      auto by_name = store.FindByName(name);
+      auto by_name = store.FindByName(name, {grid, /*only=*/true});
       REQUIRE(by_name.ok());
       CHECK(by_name->name == name.display());
       CHECK(by_name->key == key);

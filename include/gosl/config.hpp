@@ -34,6 +34,7 @@ struct Config {
   size_t memory_budget_mb = 24;       // store caches, MB (4..4096)
 
   std::string import_file;            // --import: W-Hat CSV to load
+  std::string import_grid = "Production";  // --import-grid: the grid the file is from
   std::string export_file;            // --export: W-Hat CSV to write
   size_t batch_records = 10000;       // --batchblock: records per committed batch
   size_t progress_records = 100000;   // --loopbatch: a progress line every N records

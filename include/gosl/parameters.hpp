@@ -31,7 +31,14 @@ struct Parameters {
   std::vector<Result<WhatRecord>> pairs;
   bool compat = true;              // false: answer in sentences, as the Go program did
   Format format = Format::kText;
-  std::string grid;                // from the X-SecondLife-Shard header
+  std::string grid;                // the caller's: the X-SecondLife-Shard header
+  // The grid asked for explicitly: grid= or a Hypergrid name's host. A lookup
+  // then answers that grid's entry only; a registration is recorded on it.
+  std::optional<std::string> explicit_grid;
+  bool all_grids = false;          // grid=*: every grid's entry (format=json)
+
+  // The grid a registration is recorded on.
+  const std::string& record_grid() const { return explicit_grid ? *explicit_grid : grid; }
 };
 
 // Reads the query string, then the body when it is a form (content type
@@ -40,8 +47,9 @@ struct Parameters {
 // touch.lsl copies send "&amp;key="). Unknown parameters are ignored: old
 // W-Hat clients send terse=1.
 // Returns kTooLarge for an oversize body or pairs, kInvalidArgument for bad
-// encoding, a malformed key, a bad name, a bad compat/format value, an empty
-// pairs, too many pairs, or pairs given with name/key.
+// encoding, a malformed key, a bad name, a bad compat/format/grid value, an
+// empty pairs, too many pairs, pairs given with name/key, or grid=* without
+// format=json or without a name.
 Result<Parameters> ParseParameters(const Request& request);
 
 }  // namespace gosl

@@ -9,26 +9,32 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "gosl/avatar_record.hpp"
 #include "gosl/status.hpp"
 #include "gosl/uuid.hpp"
 
 namespace gosl {
 
-enum class PeerOp : uint8_t { kFindByName = 'N', kFindByKey = 'K', kRecord = 'R' };
+enum class PeerOp : uint8_t {
+  kFindByName = 'N',
+  kFindByKey = 'K',
+  kRecord = 'R',
+  kFindInAllGrids = 'A',
+};
 
 struct PeerRequest {
   PeerOp op = PeerOp::kFindByName;
-  std::string name;  // kFindByName, kRecord: the name as the peer parsed it (display form)
-  Uuid key;          // kFindByKey, kRecord
-  std::string grid;  // kRecord
+  std::string name;        // by name, record: the name as given (display form)
+  Uuid key;                // by key, record
+  std::string grid;        // record: its grid; by name: the caller's grid, or the only one
+  bool only_grid = false;  // by name: look in `grid` only (no fallback)
 };
 
 struct PeerReply {
-  Status status;     // the owner's answer: OK, kNotFound, or the owner's failure
-  Uuid key;          // when OK
-  std::string name;  // when OK
-  std::string grid;  // when OK
+  Status status;                       // OK, kNotFound, or the owner's failure
+  std::vector<AvatarRecord> records;   // when OK: one, or every grid's (kFindInAllGrids)
 };
 
 // The socket address of the owner of the database at db_path: a Linux

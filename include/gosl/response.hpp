@@ -3,6 +3,7 @@
 // that knows HTTP status numbers.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,7 +22,7 @@ struct Response {
 };
 
 // What a request did, before it is rendered.
-enum class Action { kFindKey, kFindName, kRecord, kRecordBatch };
+enum class Action { kFindKey, kFindName, kRecord, kRecordBatch, kFindAllGrids };
 struct Outcome {
   Action action = Action::kFindKey;
   bool found = false;
@@ -32,6 +33,8 @@ struct Outcome {
   // (1-based position, reason).
   size_t recorded = 0, total = 0;
   std::vector<std::pair<size_t, std::string>> refused;
+  // kFindAllGrids: every grid's entry as (name, key, grid).
+  std::vector<std::array<std::string, 3>> entries;
 };
 
 // 200 with the answer the SPEC's API table gives for the outcome.

@@ -19,8 +19,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gosl/avatar_name.hpp"
+#include "gosl/avatar_record.hpp"
 #include "gosl/peer.hpp"
 #include "gosl/status.hpp"
 #include "gosl/uuid.hpp"
@@ -56,6 +58,9 @@ struct StoreOptions {
 struct RecordEntries {
   std::string key_entry_key, key_entry_value;
   std::string name_entry_key, name_entry_value;
+  // For a grid other than the main one: which grid recorded the name last.
+  // Empty key: no such entry.
+  std::string latest_entry_key, latest_entry_value;
 };
 void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid,
                   RecordEntries& out);
@@ -83,11 +88,11 @@ std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
 // the staging directory is then unusable.
 Status AdoptTables(const std::string& staging_dir);
 
-// What a lookup finds.
-struct AvatarRecord {
-  Uuid key;
-  std::string name;  // display form, as last stored
-  std::string grid;  // as recorded; empty when the recorder sent none
+
+// Which grid's entry a lookup by name wants.
+struct GridChoice {
+  std::string caller = kMainGrid;  // the asking script's grid (X-SecondLife-Shard)
+  bool only = false;               // that grid's entry or nothing, no fallback
 };
 
 class Store {
@@ -108,15 +113,20 @@ class Store {
   bool owns_database() const { return db_.load(std::memory_order_acquire) != nullptr; }
   const std::string& path() const { return options_.path; }
 
-  // Returns the record stored under the name's lookup form, kNotFound when
-  // there is none, or the Open() failure.
-  Result<AvatarRecord> FindByName(const AvatarName& name);
+  // Returns the name's entry on the caller's grid; when that grid has none,
+  // the main grid's (Production); then the entry recorded most recently on
+  // any grid. kNotFound when there is none, or the Open() failure.
+  Result<AvatarRecord> FindByName(const AvatarName& name, const GridChoice& grids = {});
+  // Every grid's entry for the name (main grid first, then by grid name);
+  // kNotFound when there is none.
+  Result<std::vector<AvatarRecord>> FindInAllGrids(const AvatarName& name);
   // Returns the newest name recorded for key, kNotFound when there is none.
   Result<AvatarRecord> FindByKey(const Uuid& key);
 
-  // Records name <-> key atomically in both directions: key -> name is
-  // replaced by this name, and name -> key is added (older names of the key
-  // keep finding it). Synced to disk before it returns.
+  // Records name <-> key on grid atomically in both directions: key -> name
+  // is replaced by this name, and the grid's name -> key is added (older
+  // names of the key keep finding it; other grids' entries for the same name
+  // stay). Synced to disk before it returns.
   Status Record(const AvatarName& name, const Uuid& key, std::string_view grid);
 
   // A group of records written atomically by Commit(). Not thread-safe.
@@ -157,10 +167,12 @@ class Store {
   Status OpenLocal(bool& lock_held_elsewhere);
   Status RequireOwnership();
   // Answers a request from this database (owner) or through the owner.
-  Result<AvatarRecord> Dispatch(const PeerRequest& request);
-  Result<AvatarRecord> Local(const PeerRequest& request);
+  Result<std::vector<AvatarRecord>> Dispatch(const PeerRequest& request);
+  Result<std::vector<AvatarRecord>> Local(const PeerRequest& request);
+  Result<AvatarRecord> FindNameLocal(const AvatarName& name, const GridChoice& grids);
+  Result<std::vector<AvatarRecord>> FindAllGridsLocal(const AvatarName& name);
   // Sets owner_lost when the connection to the owner broke.
-  Result<AvatarRecord> Forward(const PeerRequest& request, bool& owner_lost);
+  Result<std::vector<AvatarRecord>> Forward(const PeerRequest& request, bool& owner_lost);
   Status Write(leveldb::WriteBatch* writes, bool sync);
   // Visits every entry whose key starts with prefix, the prefix removed.
   Status Scan(char prefix, const std::function<Status(std::string_view, std::string_view)>& visit);
