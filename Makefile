@@ -46,7 +46,7 @@ $(B)/src/version.o: CPPFLAGS += -DGOSL_BUILD_DATE='"$(shell date -u +%Y-%m-%d)"'
 SRCS := $(wildcard src/*.cpp)
 OBJS := $(SRCS:%.cpp=$(B)/%.o)
 LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
-TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp)
+TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(B)/%.o)
 BENCH_SRCS := $(wildcard bench/*.cpp)
 TOOL_SRCS := $(wildcard tools/*.cpp)

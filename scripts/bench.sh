@@ -32,3 +32,9 @@ for N in ${BENCH_SIZES:-1000000 10000000}; do
     printf "database size: %.1f MB = %.3f x the CSV (budget: <= 1.000)\n", d / 1e6, d / c }'
   "$B/bench/bench_lookup" "$(pwd)/$DB/slkvdb" "$CSV" "$BIN"
 done
+
+# Through a private Apache + mod_fcgid on 127.0.0.1, on the 1 M-record
+# database: against a static file and a do-nothing libfcgi program.
+FIRST=$(echo ${BENCH_SIZES:-1000000} | cut -d' ' -f1)
+echo "-- through Apache + mod_fcgid ($FIRST records)"
+scripts/bench-apache.sh "$B" "$W/db-$FIRST" "$W/gen-$FIRST.csv"

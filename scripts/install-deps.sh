@@ -13,6 +13,7 @@ PACKAGES="
   libspdlog-dev libfmt-dev
   catch2
   bzip2 curl procps time
+  apache2 libapache2-mod-fcgid wrk
 "
 
 missing=""

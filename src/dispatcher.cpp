@@ -33,7 +33,9 @@ Result<Outcome> RecordBatch(const Parameters& params, Store& store) {
       outcome.refused.emplace_back(i + 1, pair.status().message());
       continue;
     }
-    Status s = store.Record(pair->name, pair->key, params.record_grid());
+    // A Hypergrid visitor's pair belongs to its home grid, like a single one.
+    const std::string& host = pair->name.hypergrid_host();
+    Status s = store.Record(pair->name, pair->key, host.empty() ? params.record_grid() : host);
     if (s.code() == Code::kInvalidArgument) {
       outcome.refused.emplace_back(i + 1, s.message());
     } else if (!s.ok()) {

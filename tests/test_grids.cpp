@@ -111,6 +111,23 @@ TEST_CASE("Hypergrid names select their home grid", "[grids]") {
   CHECK(Ask(store, "name=Same.Name@other.grid:9000").body == std::string(kNilUuidText));
 }
 
+TEST_CASE("a Hypergrid pair in a batch is recorded on its home grid", "[grids]") {
+  test::TempDir dir;
+  Store store({dir.File("db")});
+  Request request;
+  request.method = "POST";
+  request.content_type = "application/x-www-form-urlencoded";
+  request.grid = "OSGrid";
+  request.body = "pairs=" + kOs + "%2CLocal%20Avatar%0A" + kMetro +
+                 "%2CGuest.Crowd%20%40grid.example.org%3A8002";
+  REQUIRE(Handle(request, store).body == "recorded 2 of 2");
+  CHECK(Ask(store, "name=Guest.Crowd%20%40grid.example.org%3A8002").body == kMetro);
+  CHECK(Ask(store, "name=Local+Avatar&grid=OSGrid").body == kOs);
+  CHECK(Ask(store, "key=" + kMetro + "&compat=false").body ==
+        "avatar name for '" + kMetro + "' is 'Guest.Crowd @grid.example.org:8002' on grid: "
+        "'grid.example.org:8002'");
+}
+
 TEST_CASE("a database written by version 0.2.0 (layout 1) answers as it did", "[grids]") {
   test::TempDir dir;
   std::filesystem::copy(GOSL_SOURCE_DIR "/tests/data/layout1-db", dir.File("slkvdb"));

@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +12,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -196,13 +194,19 @@ void ApacheServer::Prepare() {
   // suEXEC-style hosts refuse group/world-writable programs: 0755, as users upload it.
   fs::permissions(binary_path_, fs::perms(0755), fs::perm_options::replace);
 
-  std::string htaccess = "htaccess/.htaccess";
+  std::string shipped = "htaccess/";
 #ifdef GOSL_SOURCE_DIR
-  htaccess = std::string(GOSL_SOURCE_DIR) + "/" + htaccess;
+  shipped = std::string(GOSL_SOURCE_DIR) + "/" + shipped;
 #endif
-  if (!fs::exists(htaccess)) Fail("shipped .htaccess not found at " + htaccess);
-  fs::copy_file(htaccess, app_dir_ + "/.htaccess", fs::copy_options::overwrite_existing);
-  WriteFile(app_dir_ + "/config.ini", options_.config_ini);
+  if (!fs::exists(shipped + ".htaccess")) Fail("shipped .htaccess not found at " + shipped + ".htaccess");
+  fs::copy_file(shipped + ".htaccess", app_dir_ + "/.htaccess", fs::copy_options::overwrite_existing);
+  if (!options_.config_ini.empty()) {
+    WriteFile(app_dir_ + "/config.ini", options_.config_ini);
+  } else if (fs::exists(shipped + "config.ini")) {
+    fs::copy_file(shipped + "config.ini", app_dir_ + "/config.ini", fs::copy_options::overwrite_existing);
+  } else {
+    WriteFile(app_dir_ + "/config.ini", "[log]\nlogLevel = INFO\n");
+  }
   if (options_.prepare_database) options_.prepare_database(app_dir_ + "/slkvdb");
   fs::permissions(root, fs::perms(0755), fs::perm_options::replace);
   if (::geteuid() == 0) ChownTree(root, uid_, gid_);

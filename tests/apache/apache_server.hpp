@@ -21,8 +21,9 @@ struct ApacheOptions {
   // Called with the database path (app_dir()/slkvdb) before Apache starts, e.g. SeedApiDatabase.
   // Leave empty for a fresh install without a database.
   std::function<void(const std::string& db_path)> prepare_database;
-  // The config.ini written beside the binary.
-  std::string config_ini = "[log]\nlogLevel = INFO\n";
+  // The config.ini written beside the binary; empty: a copy of the shipped htaccess/config.ini
+  // (or, without one, a file that only sets logLevel = INFO).
+  std::string config_ini;
   // Module names (as in mod_NAME.so) not to load, e.g. {"rewrite"} for a server without mod_rewrite.
   std::vector<std::string> skip_modules;
   // The binary copied into the app directory; empty: GOSL_TEST_BINARY.
@@ -33,7 +34,7 @@ struct ApacheOptions {
 class ApacheServer {
  public:
   // The app is served from /name2key/ (document root subdirectory) holding a copy of the binary, the
-  // shipped htaccess/.htaccess (unmodified), config.ini and the database made by prepare_database.
+  // shipped htaccess/.htaccess (unmodified), a config.ini and the database made by prepare_database.
   // When run as root, Apache runs as the system user "gosl-apache-test" (created if missing, owner of
   // the temp directory); otherwise as the current user. Returns once 127.0.0.1:port() accepts
   // connections. Throws std::runtime_error naming the Debian package when apache2 or mod_fcgid is

@@ -1,0 +1,464 @@
+// The real binary behind a private Apache 2.4 + mod_fcgid, configured only by
+// the shipped .htaccess: SPEC's API table, the files it hides, oversize
+// bodies, other methods, and several mod_fcgid processes sharing one database
+// through bursts, a graceful restart and idle kills.
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "../support/api_cases.hpp"
+#include "../support/files.hpp"
+#include "../support/http_client.hpp"
+#include "apache_server.hpp"
+
+namespace gosl::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::string kText = "text/plain; charset=utf-8";
+const std::string kForm = "application/x-www-form-urlencoded";
+const std::string kNil = "00000000-0000-0000-0000-000000000000";
+
+ApacheOptions Seeded(const std::string& extra_config = "") {
+  ApacheOptions options;
+  options.extra_config = extra_config;
+  options.prepare_database = [](const std::string& db_path) { SeedApiDatabase(db_path); };
+  return options;
+}
+
+std::string Target(const std::string& url, const std::string& query) {
+  return query.empty() ? url : url + "?" + query;
+}
+
+struct Lookup {
+  std::string query;
+  std::string body;  // expected, with status 200 and kText
+};
+
+// Known answers in the database as SeedApiDatabase leaves it.
+const std::vector<Lookup>& SeededLookups() {
+  static const std::vector<Lookup> lookups = {
+      {"name=Mini+Resident", kMiniKey},      {"name=mini", kMiniKey},
+      {"name=Legacy.Linden", kLegacyKey},    {"key=" + kMiniKey, "Mini Resident"},
+      {"key=" + kLegacyKey, "Legacy Linden"}, {"name=Nobody+Here", kNil},
+      {"key=" + kUnknownKey, ""},
+  };
+  return lookups;
+}
+
+struct BurstResult {
+  size_t requests = 0;
+  size_t errors = 0;
+  std::vector<std::string> first_errors;
+};
+
+// `clients` threads, each on its own keep-alive connection, send `lookups` round robin until
+// duration_ms has passed; every answer must be 200, text/plain and exactly the expected body.
+BurstResult RunBurst(const ApacheServer& apache, const std::vector<Lookup>& lookups, int clients,
+                     int duration_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(duration_ms);
+  std::mutex mutex;
+  BurstResult result;
+  std::vector<std::thread> threads;
+  for (int client = 0; client < clients; ++client) {
+    threads.emplace_back([&, client] {
+      size_t requests = 0;
+      std::vector<std::string> errors;
+      std::unique_ptr<HttpConnection> connection;
+      for (size_t i = static_cast<size_t>(client); Clock::now() < deadline; ++i) {
+        const Lookup& lookup = lookups[i % lookups.size()];
+        try {
+          // mod_fcgid may hold a request for seconds while it spawns a process.
+          if (!connection) connection = std::make_unique<HttpConnection>(apache.port(), 30000);
+          const HttpReply reply = connection->Send("GET", Target(apache.app_url(), lookup.query));
+          ++requests;
+          if (reply.status != 200 || reply.content_type != kText || reply.body != lookup.body) {
+            errors.push_back(lookup.query + " -> " + std::to_string(reply.status) + " '" +
+                             reply.body.substr(0, 100) + "'");
+          }
+        } catch (const std::exception& e) {
+          errors.push_back(lookup.query + " -> " + e.what());
+          connection.reset();
+        }
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      result.requests += requests;
+      result.errors += errors.size();
+      for (const std::string& e : errors) {
+        if (result.first_errors.size() < 5) result.first_errors.push_back(e);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return result;
+}
+
+std::string Describe(const BurstResult& r) {
+  std::ostringstream out;
+  out << r.requests << " requests, " << r.errors << " errors";
+  for (const std::string& e : r.first_errors) out << "\n  " << e;
+  return out.str();
+}
+
+// The app's log with its rotated files (gosl.1.log, ...), oldest first.
+std::string AllAppLogs(const ApacheServer& apache) {
+  std::vector<std::string> rotated;
+  for (const auto& entry : std::filesystem::directory_iterator(apache.app_dir())) {
+    const std::string name = entry.path().filename().string();
+    if (name != "gosl.log" && name.rfind("gosl.", 0) == 0 && name.size() > 4 &&
+        name.compare(name.size() - 4, 4, ".log") == 0) {
+      rotated.push_back(entry.path().string());
+    }
+  }
+  std::sort(rotated.rbegin(), rotated.rend());
+  std::string text;
+  for (const std::string& path : rotated) text += ReadFile(path);
+  return text + apache.AppLog();
+}
+
+// PIDs ("[1234]") of the INFO lines, i.e. of the processes that answered requests.
+std::set<std::string> InfoPids(const std::string& log) {
+  std::set<std::string> pids;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(" INFO ") == std::string::npos) continue;
+    const size_t open = line.find(" [");
+    const size_t close = line.find("] ", open);
+    if (open != std::string::npos && close != std::string::npos) {
+      pids.insert(line.substr(open + 2, close - open - 2));
+    }
+  }
+  return pids;
+}
+
+// Error-log lines showing an app process that crashed or broke off a request, or mod_fcgid
+// giving up on a request.
+std::vector<std::string> TroubleLines(const std::string& error_log) {
+  static const char* const kSigns[] = {"get unexpected signal", "core dump",
+                                       "End of script output before headers",
+                                       "error reading data from FastCGI server",
+                                       "can't apply process slot", "exceeds MaxRequestLen"};
+  std::vector<std::string> lines;
+  std::istringstream in(error_log);
+  for (std::string line; std::getline(in, line);) {
+    bool bad = false;
+    for (const char* sign : kSigns) bad = bad || line.find(sign) != std::string::npos;
+    // "mod_fcgid: process PATH(PID) exit(WHY), terminated by calling exit(), return code: N"
+    const size_t code = line.find("return code: ");
+    if (line.find("mod_fcgid: process") != std::string::npos && code != std::string::npos &&
+        std::atoi(line.c_str() + code + 13) != 0) {
+      bad = true;  // an app process exited with a failure status
+    }
+    if (bad) lines.push_back(line);
+  }
+  return lines;
+}
+
+void CheckNoTrouble(const ApacheServer& apache) {
+  const std::vector<std::string> lines = TroubleLines(apache.ErrorLog());
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+  INFO("Apache error log:\n" << text);
+  CHECK(lines.empty());
+}
+
+void CheckLookup(const ApacheServer& apache, const std::string& query, const std::string& body) {
+  const HttpReply reply = HttpRequest(apache.port(), "GET", Target(apache.app_url(), query));
+  INFO("GET ?" << query);
+  CHECK(reply.status == 200);
+  CHECK(reply.content_type == kText);
+  CHECK(reply.body == body);
+}
+
+template <typename Predicate>
+bool PollUntil(int timeout_ms, Predicate done) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+// The private files the shipped .htaccess must hide, as URL paths.
+std::vector<std::string> PrivateTargets(const ApacheServer& apache) {
+  std::vector<std::string> targets = {
+      "/name2key/slkvdb/",    "/name2key/slkvdb",         "/name2key/slkvdb/CURRENT",
+      "/name2key/slkvdb/LOCK", "/name2key/%73lkvdb/CURRENT", "/name2key/config.ini",
+      "/name2key/gosl.log",   "/name2key/gosl.1.log",     "/name2key/.htaccess",
+      "/name2key/.gosl_history"};
+  for (const auto& entry : std::filesystem::directory_iterator(apache.app_dir() + "/slkvdb")) {
+    targets.push_back("/name2key/slkvdb/" + entry.path().filename().string());
+  }
+  return targets;
+}
+
+// Readable files Apache would serve if nothing forbade them, plus a control file it must serve.
+void AddPrivateFiles(const ApacheServer& apache) {
+  WriteFile(apache.app_dir() + "/gosl.1.log", "rotated log line\n");
+  WriteFile(apache.app_dir() + "/.gosl_history", "mini\n");
+  WriteFile(apache.app_dir() + "/readme.txt", "public");
+  if (apache.AppLog().empty()) WriteFile(apache.app_dir() + "/gosl.log", "log line\n");
+}
+
+void CheckPrivateFilesRefused(const ApacheServer& apache) {
+  AddPrivateFiles(apache);
+  // Control: a plain file in the same directory is served, so the 403s come from the rules.
+  const HttpReply control = HttpRequest(apache.port(), "GET", "/name2key/readme.txt");
+  CHECK(control.status == 200);
+  CHECK(control.body == "public");
+  for (const std::string& target : PrivateTargets(apache)) {
+    INFO("GET " << target);
+    CHECK(HttpRequest(apache.port(), "GET", target).status == 403);
+  }
+}
+
+std::string Chunked(const std::string& body, size_t chunk) {
+  std::ostringstream out;
+  for (size_t at = 0; at < body.size(); at += chunk) {
+    const std::string part = body.substr(at, chunk);
+    out << std::hex << part.size() << "\r\n" << part << "\r\n";
+  }
+  out << "0\r\n\r\n";
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("every SPEC API row answers through Apache and mod_fcgid as SPEC.md says", "[apache]") {
+  ApacheServer apache(Seeded());
+  CheckApiCases([&apache](const ApiCase& c) {
+    Params headers;
+    if (!c.content_type.empty()) headers.emplace_back("Content-Type", c.content_type);
+    if (!c.grid.empty()) headers.emplace_back("X-SecondLife-Shard", c.grid);
+    return HttpRequest(apache.port(), c.method, Target(apache.app_url(), c.query), c.body, headers);
+  });
+  // One INFO line per request: every row reached the program, none was answered by Apache.
+  CHECK(CountLinesWith(apache.AppLog(), " INFO ") == ApiCases().size());
+  CheckNoTrouble(apache);
+  CHECK(apache.Stop());
+  CHECK(apache.AppPids().empty());
+}
+
+TEST_CASE("the W-Hat URL forms /name2key?name= and /name2key/?name= reach the program without a redirect",
+          "[apache]") {
+  ApacheServer apache(Seeded());
+  struct Form {
+    std::string method, target, body, expected;
+  };
+  const std::vector<Form> forms = {
+      {"GET", "/name2key?name=Mini+Resident", "", kMiniKey},
+      {"GET", "/name2key/?name=legacy.linden", "", kLegacyKey},
+      {"GET", "/name2key?key=" + kLegacyKey + "&compat=false", "",
+       "avatar name for '" + kLegacyKey + "' is 'Legacy Linden' on grid: 'Production'"},
+      {"POST", "/name2key", "name=Legacy+Linden", kLegacyKey},
+      {"POST", "/name2key/", "name=mini", kMiniKey},
+      {"GET", "/name2key/gosl-basics.fcgi/any/path?name=mini", "", kMiniKey},
+  };
+  for (const Form& form : forms) {
+    INFO(form.method << " " << form.target << " body '" << form.body << "'");
+    const Params headers = form.body.empty() ? Params{} : Params{{"Content-Type", kForm}};
+    const HttpReply reply = HttpRequest(apache.port(), form.method, form.target, form.body, headers);
+    CHECK(reply.status == 200);
+    CHECK(reply.content_type == kText);
+    CHECK(reply.body == form.expected);
+  }
+  CheckNoTrouble(apache);
+}
+
+TEST_CASE("the database directory, config, logs and dot files are answered 403", "[apache]") {
+  ApacheServer apache(Seeded());
+  CheckLookup(apache, "name=mini", kMiniKey);  // the program has written gosl.log
+  CheckPrivateFilesRefused(apache);
+}
+
+TEST_CASE("the shipped .htaccess serves the program and hides its files on a server without mod_rewrite",
+          "[apache]") {
+  ApacheOptions options = Seeded();
+  options.skip_modules = {"rewrite"};
+  ApacheServer apache(options);
+  CheckLookup(apache, "name=mini", kMiniKey);
+  // The directory form still works through DirectoryIndex.
+  const HttpReply directory = HttpRequest(apache.port(), "GET", "/name2key/?name=legacy.linden");
+  CHECK(directory.status == 200);
+  CHECK(directory.body == kLegacyKey);
+  // Without mod_rewrite the slash-less form is mod_dir's redirect to the directory form.
+  HttpReply bare = HttpRequest(apache.port(), "GET", "/name2key?name=mini");
+  CHECK(bare.status == 301);
+  CHECK(bare.headers["location"] == "http://127.0.0.1:" + std::to_string(apache.port()) +
+                                        "/name2key/?name=mini");
+  CheckPrivateFilesRefused(apache);
+  const HttpReply big = HttpRequest(apache.port(), "POST", apache.app_url(),
+                                    "name=" + std::string(200 * 1024, 'a'), {{"Content-Type", kForm}});
+  CHECK(big.status == 413);
+  CheckNoTrouble(apache);
+}
+
+TEST_CASE("a 200 KB body ends in 413 instead of mod_fcgid's 500 and Apache goes on answering", "[apache]") {
+  ApacheServer apache(Seeded());
+  const std::string body = "name=" + std::string(200 * 1024, 'a');
+
+  // With Content-Length: Apache's own 413 (the .htaccess <If> rule) before mod_fcgid reads a byte.
+  const HttpReply declared = HttpRequest(apache.port(), "POST", Target(apache.app_url(), "name=mini"), body,
+                                         {{"Content-Type", kForm}});
+  CHECK(declared.status == 413);
+  // Chunked: LimitRequestBody stops Apache reading past 64 KB, and the program, told a
+  // CONTENT_LENGTH over its limit, refuses it itself.
+  const HttpReply chunked =
+      HttpRequest(apache.port(), "POST", Target(apache.app_url(), "name=mini"), Chunked(body, 8192),
+                  {{"Content-Type", kForm}, {"Transfer-Encoding", "chunked"}});
+  CHECK(chunked.status == 413);
+  CHECK(chunked.body == "request body is larger than 65536 bytes");
+  // Just under the limit is an ordinary request.
+  const HttpReply fits = HttpRequest(apache.port(), "POST", apache.app_url(),
+                                     "name=Legacy+Linden&pad=" + std::string(60000, 'p'), {{"Content-Type", kForm}});
+  CHECK(fits.status == 200);
+  CHECK(fits.body == kLegacyKey);
+
+  CheckLookup(apache, "name=mini", kMiniKey);
+  CheckNoTrouble(apache);
+}
+
+TEST_CASE("PUT, DELETE, OPTIONS, PATCH and HEAD are answered by the program, not refused by Apache",
+          "[apache]") {
+  ApacheServer apache(Seeded());
+  // The program ignores the method (one handler): each gets the lookup's answer, 200.
+  for (const std::string method : {"PUT", "DELETE", "OPTIONS", "PATCH"}) {
+    INFO(method);
+    const HttpReply reply = HttpRequest(apache.port(), method, Target(apache.app_url(), "name=mini"));
+    CHECK(reply.status == 200);
+    CHECK(reply.content_type == kText);
+    CHECK(reply.body == kMiniKey);
+  }
+  HttpReply head = HttpRequest(apache.port(), "HEAD", Target(apache.app_url(), "name=mini"));
+  CHECK(head.status == 200);
+  CHECK(head.headers["content-length"] == "36");
+  CHECK(head.body.empty());
+  const std::string log = apache.AppLog();
+  for (const std::string method : {"PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"}) {
+    INFO(method << " in gosl.log:\n" << log);
+    CHECK(CountLinesWith(log, " INFO 200 " + method + " ") == 1);
+  }
+  CheckNoTrouble(apache);
+}
+
+TEST_CASE("16 keep-alive clients for 3 seconds get only correct answers from several processes",
+          "[apache]") {
+  ApacheServer apache(Seeded());
+  const BurstResult burst = RunBurst(apache, SeededLookups(), 16, 3000);
+  INFO(Describe(burst));
+  CHECK(burst.errors == 0);
+  CHECK(burst.requests > 0);
+
+  const std::string log = AllAppLogs(apache);
+  const std::set<std::string> pids = InfoPids(log);
+  WARN("burst: " << burst.requests << " requests in 3 s from 16 clients, answered by " << pids.size()
+                 << " processes (" << apache.AppPids().size() << " running now)");
+  CHECK(pids.size() > 1);
+  // Several processes share the log without losing a line.
+  CHECK(CountLinesWith(log, " INFO ") == burst.requests);
+  CheckNoTrouble(apache);
+  CHECK(apache.Stop());
+}
+
+TEST_CASE("a pair recorded through one request is at once visible on every connection and process",
+          "[apache]") {
+  ApacheServer apache(Seeded());
+  const std::string key = "b0057e57-0000-4000-8000-00000000b00e";
+  // Several processes first, each of which has already missed the name: no cache may keep the miss.
+  const BurstResult before = RunBurst(
+      apache, {{"name=Burst+Newcomer", kNil}, {"key=" + key, ""}, {"name=mini", kMiniKey}}, 16, 1500);
+  INFO("before: " << Describe(before));
+  CHECK(before.errors == 0);
+  CHECK(apache.AppPids().size() > 1);
+
+  const size_t mark = apache.AppLog().size();
+  const HttpReply added =
+      HttpRequest(apache.port(), "GET", Target(apache.app_url(), "name=Burst+Newcomer&key=" + key), "",
+                  {{"X-SecondLife-Shard", "Production"}});
+  CHECK(added.status == 200);
+  CHECK(added.body == "Added new entry for 'Burst Newcomer' which is: " + key + " from grid: 'Production'");
+
+  const BurstResult after = RunBurst(
+      apache, {{"name=Burst+Newcomer", key}, {"key=" + key, "Burst Newcomer"}, {"name=burst.newcomer", key}},
+      16, 1500);
+  INFO("after: " << Describe(after));
+  CHECK(after.errors == 0);
+  const std::set<std::string> pids = InfoPids(apache.AppLog().substr(mark));
+  INFO("processes that answered after the registration: " << pids.size());
+  CHECK(pids.size() > 1);
+  CheckNoTrouble(apache);
+}
+
+TEST_CASE("after a graceful restart replaces every process the service still answers correctly",
+          "[apache]") {
+  ApacheServer apache(Seeded());
+  const BurstResult warm = RunBurst(apache, SeededLookups(), 8, 1000);
+  INFO("before: " << Describe(warm));
+  CHECK(warm.errors == 0);
+  const std::vector<pid_t> old_pids = apache.AppPids();
+  CHECK(!old_pids.empty());
+
+  apache.Graceful();
+  // mod_fcgid's new process manager stops the old processes (SIGTERM, SIGKILL 3 s later at most).
+  const bool replaced = PollUntil(15000, [&] {
+    const std::vector<pid_t> now = apache.AppPids();
+    return std::none_of(old_pids.begin(), old_pids.end(),
+                        [&](pid_t p) { return std::count(now.begin(), now.end(), p) > 0; });
+  });
+  REQUIRE(replaced);
+
+  CheckLookup(apache, "name=mini", kMiniKey);
+  const BurstResult again = RunBurst(apache, SeededLookups(), 8, 1000);
+  INFO("after: " << Describe(again));
+  CHECK(again.errors == 0);
+  const std::vector<pid_t> new_pids = apache.AppPids();
+  CHECK(!new_pids.empty());
+  for (pid_t pid : new_pids) CHECK(std::count(old_pids.begin(), old_pids.end(), pid) == 0);
+  CheckNoTrouble(apache);
+  CHECK(apache.Stop());
+}
+
+TEST_CASE("after mod_fcgid kills idle processes the service still answers correctly", "[apache]") {
+  // Idle kills after 1 s, down to no process at all. The spawn score limit is lifted: by default
+  // each kill costs 2 points and mod_fcgid refuses to spawn at 10, so the first request after a
+  // wave of kills waits (in 1 s sleeps) until the score decays - mod_fcgid's delay, not ours.
+  ApacheServer apache(Seeded(
+      "FcgidIdleTimeout 1\nFcgidIdleScanInterval 1\nFcgidMinProcessesPerClass 0\n"
+      "FcgidMaxProcessesPerClass 6\nFcgidSpawnScoreUpLimit 100\n"));
+  // Requests that find every process busy sleep 1 s before asking for another: 2 s makes several.
+  const BurstResult warm = RunBurst(apache, SeededLookups(), 8, 2000);
+  INFO("before: " << Describe(warm));
+  CHECK(warm.errors == 0);
+  const size_t spawned = apache.AppPids().size();
+  INFO(spawned << " processes before the idle kills");
+  CHECK(spawned >= 1);
+
+  REQUIRE(PollUntil(20000, [&] { return apache.AppPids().empty(); }));
+  // mod_fcgid logs an exit when it reaps the process, at its next error scan.
+  const bool logged = PollUntil(10000, [&] {
+    return CountLinesWith(apache.ErrorLog(), "exit(idle timeout)") >= spawned;
+  });
+  INFO("error log:\n" << apache.ErrorLog());
+  CHECK(logged);
+
+  CheckLookup(apache, "key=" + kLegacyKey, "Legacy Linden");
+  const BurstResult again = RunBurst(apache, SeededLookups(), 8, 1000);
+  INFO("after: " << Describe(again));
+  CHECK(again.errors == 0);
+  CheckNoTrouble(apache);
+  CHECK(apache.Stop());
+}
+
+}  // namespace gosl::test
