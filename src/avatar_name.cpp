@@ -1,6 +1,7 @@
 #include "gosl/avatar_name.hpp"
 
 #include "gosl/form.hpp"
+#include "gosl/text.hpp"
 
 namespace gosl {
 namespace {
@@ -20,8 +21,6 @@ std::string CollapseSpaces(std::string_view text) {
   if (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
 

@@ -1,16 +1,8 @@
 #include "gosl/form.hpp"
 
+#include "gosl/text.hpp"
+
 namespace gosl {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 bool IsValidUtf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -54,8 +46,8 @@ Result<std::string> PercentDecode(std::string_view encoded) {
     if (c == '+') {
       out += ' ';
     } else if (c == '%') {
-      int high = i + 1 < encoded.size() ? HexValue(encoded[i + 1]) : -1;
-      int low = i + 2 < encoded.size() ? HexValue(encoded[i + 2]) : -1;
+      int high = i + 1 < encoded.size() ? HexDigitValue(encoded[i + 1]) : -1;
+      int low = i + 2 < encoded.size() ? HexDigitValue(encoded[i + 2]) : -1;
       if (high < 0 || low < 0) {
         return Status::InvalidArgument("bad %-escape at '" +
                                        Sanitized(encoded.substr(i, 3), 3) + "'");

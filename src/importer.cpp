@@ -16,6 +16,7 @@
 #include "gosl/compression.hpp"
 #include "gosl/external_sort.hpp"
 #include "gosl/logging.hpp"
+#include "gosl/text.hpp"
 #include "gosl/what_line.hpp"
 
 namespace gosl {
@@ -29,12 +30,6 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr size_t kChunkBytes = 1 << 20;  // lines handed from the reader thread at a time
 constexpr size_t kQueuedChunks = 4;
 constexpr size_t kMergeBufferBytes = 32 * 1024;  // per run file while merging
-
-std::string_view Trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 const char* Describe(Compression compression) {
   switch (compression) {
@@ -260,12 +255,12 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
       if (stats.lines == 1 && line.substr(0, kUtf8Bom.size()) == kUtf8Bom) {
         line.remove_prefix(kUtf8Bom.size());
       }
-      if (Trimmed(line).empty() || Trimmed(line) == "\r") continue;
+      if (TrimBlanks(line).empty() || TrimBlanks(line) == "\r") continue;
       auto record = ParseWhatLine(line);
       if (!header_checked) {
         header_checked = true;
         // A first line that is no record is a header ("uuid,name"), not an error.
-        if (!record.ok() && !Uuid::Parse(Trimmed(line.substr(0, line.find(',')))).ok()) {
+        if (!record.ok() && !Uuid::Parse(TrimBlanks(line.substr(0, line.find(',')))).ok()) {
           log::Info("import: line " + std::to_string(stats.lines) + " read as a header: '" +
                     Sanitized(line, 60) + "'");
           continue;

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "gosl/form.hpp"
+#include "gosl/text.hpp"
 
 namespace gosl {
 namespace {
@@ -40,23 +41,15 @@ void Collect(FormPairs pairs, RawFields& raw) {
   }
 }
 
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // A body is read as a form unless it says it is something else.
 bool BodyIsForm(std::string_view content_type) {
-  std::string type = AsciiLower(content_type.substr(0, content_type.find(';')));
+  std::string type = AsciiLowered(content_type.substr(0, content_type.find(';')));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   return type.empty() || type == "application/x-www-form-urlencoded" || type == "text/plain";
 }
 
 Result<bool> ParseCompat(std::string_view value) {
-  std::string lower = AsciiLower(value);
+  std::string lower = AsciiLowered(value);
   if (lower.empty() || lower == "true" || lower == "1" || lower == "yes") return true;
   if (lower == "false" || lower == "0" || lower == "no") return false;
   return Status::InvalidArgument("compat must be true or false, not '" + Sanitized(value, 20) +
@@ -64,7 +57,7 @@ Result<bool> ParseCompat(std::string_view value) {
 }
 
 Result<Format> ParseFormat(std::string_view value) {
-  std::string lower = AsciiLower(value);
+  std::string lower = AsciiLowered(value);
   if (lower.empty() || lower == "text") return Format::kText;
   if (lower == "json") return Format::kJson;
   return Status::InvalidArgument("format must be text or json, not '" + Sanitized(value, 20) +

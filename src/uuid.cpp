@@ -2,22 +2,17 @@
 
 #include <cstring>
 
+#include "gosl/text.hpp"
+
 namespace gosl {
 namespace {
-
-// Hand-rolled rather than strtoul: independent of the locale, and it refuses
-// signs and spaces that strtoul would accept.
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool IsHyphenPosition(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
 }  // namespace
 
+// Digit by digit rather than strtoul: independent of the locale, and it
+// refuses signs and spaces that strtoul would accept.
 Result<Uuid> Uuid::Parse(std::string_view text) {
   auto invalid = [&text] {
     return Status::InvalidArgument("invalid key \"" + Sanitized(text, 40) + "\"");
@@ -30,8 +25,8 @@ Result<Uuid> Uuid::Parse(std::string_view text) {
       if (text[i] != '-') return invalid();
       continue;
     }
-    int high = HexValue(text[i]);
-    int low = HexValue(text[i + 1]);
+    int high = HexDigitValue(text[i]);
+    int low = HexDigitValue(text[i + 1]);
     if (high < 0 || low < 0 || IsHyphenPosition(i + 1)) return invalid();
     uuid.bytes_[out++] = static_cast<uint8_t>(high << 4 | low);
     ++i;

@@ -3,14 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "gosl/text.hpp"
+
 namespace gosl {
 namespace {
-
-std::string_view Trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // Splits an RFC 4180 line into fields. Returns false for an unterminated
 // quote. Stops after max_fields + 1 fields (enough to say "too many").
@@ -39,7 +35,7 @@ bool SplitCsv(std::string_view line, std::vector<std::string>& fields, size_t ma
     } else {
       size_t end = line.find(',', i);
       if (end == std::string_view::npos) end = line.size();
-      field.assign(Trimmed(line.substr(i, end - i)));
+      field.assign(TrimBlanks(line.substr(i, end - i)));
       i = end;
     }
     fields.push_back(std::move(field));

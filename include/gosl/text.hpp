@@ -1,0 +1,21 @@
+// Small ASCII text helpers shared by the parsers. Locale-independent on
+// purpose: a static binary cannot rely on the host's locales, and Second
+// Life names, UUIDs and parameter names are ASCII.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace gosl {
+
+// 0-15 for a hex digit in either case, -1 for anything else.
+int HexDigitValue(char c);
+
+// ASCII letters lowered; every other byte (UTF-8 included) unchanged.
+char AsciiLower(char c);
+std::string AsciiLowered(std::string_view text);
+
+// text without leading and trailing spaces and tabs.
+std::string_view TrimBlanks(std::string_view text);
+
+}  // namespace gosl
