@@ -76,7 +76,7 @@ fi
 # Hard links: no copy of a large database, and the original is never written (LevelDB writes new
 # files; LOCK and LOG are dropped from the copy so that the app creates its own).
 if cp -al "$DB/slkvdb" "$APP/slkvdb" 2> /dev/null; then
-  rm -f "$APP/slkvdb/LOCK" "$APP/slkvdb/LOG" "$APP/slkvdb/LOG.old"
+  rm -f "$APP/slkvdb/LOCK" "$APP/slkvdb/LOG" "$APP/slkvdb/LOG.old" "$APP/slkvdb/GOSL-WRITES"
   chmod 755 "$APP/slkvdb"
   [ "$(id -u)" = 0 ] && chown "$RUN_USER" "$APP/slkvdb"
   SHARED_DB=1

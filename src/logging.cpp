@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -64,14 +65,25 @@ class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex>
   void sink_it_(const spdlog::details::log_msg& message) override {
     spdlog::memory_buf_t line;
     formatter_->format(message, line);
-    struct stat current {};
-    if (::stat(path_.c_str(), &current) != 0 || current.st_ino != inode_) {
-      if (!Reopen()) return;  // nowhere to write; the next line tries again
-      ::stat(path_.c_str(), &current);
+    // Whether another process rotated, and how large the file is, is looked
+    // up at most every 100 ms (a stat per line costs a request a syscall);
+    // in between, this process adds what it wrote. A file may pass its size
+    // by what the processes write in 100 ms; no line is lost either way.
+    const auto now = std::chrono::steady_clock::now();
+    if (fd_ < 0 || now - last_check_ >= std::chrono::milliseconds(100)) {
+      last_check_ = now;
+      struct stat current {};
+      if (::stat(path_.c_str(), &current) != 0 || current.st_ino != inode_) {
+        if (!Reopen()) return;  // nowhere to write; the next line tries again
+        ::stat(path_.c_str(), &current);
+      }
+      size_ = static_cast<size_t>(current.st_size);
     }
-    if (static_cast<size_t>(current.st_size) + line.size() > max_bytes_ && current.st_size > 0) {
+    if (size_ + line.size() > max_bytes_ && size_ > 0) {
       Rotate();
+      size_ = 0;
     }
+    size_ += line.size();
     const char* data = line.data();
     size_t left = line.size();
     while (left > 0) {
@@ -124,6 +136,8 @@ class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex>
   size_t max_backups_;
   int fd_ = -1;
   ino_t inode_ = 0;
+  size_t size_ = 0;  // of the file, as last seen plus what this process wrote since
+  std::chrono::steady_clock::time_point last_check_{};
 };
 
 // Swapped only at start-up and shut-down; readers take their own reference.

@@ -1,12 +1,15 @@
 #include "gosl/store.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <unordered_map>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -21,6 +24,7 @@
 #include <leveldb/write_batch.h>
 
 #include "gosl/logging.hpp"
+#include "gosl/text.hpp"
 
 namespace gosl {
 namespace {
@@ -474,6 +478,65 @@ leveldb::Options BaseOptions() {
 
 }  // namespace
 
+// A 64-bit counter in a small file inside the database directory, mapped
+// shared by every process of the database (LevelDB leaves files it does not
+// know alone). The owner adds one after each write it makes.
+class Store::WriteCounter {
+ public:
+  static std::unique_ptr<WriteCounter> Map(const std::string& db_path) {
+    int fd = ::open((db_path + "/GOSL-WRITES").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return nullptr;
+    struct stat info {};
+    bool sized = ::fstat(fd, &info) == 0 &&
+                 (info.st_size >= 8 || ::ftruncate(fd, 8) == 0);
+    void* map = sized ? ::mmap(nullptr, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    ::close(fd);
+    if (map == MAP_FAILED) return nullptr;
+    return std::unique_ptr<WriteCounter>(new WriteCounter(static_cast<uint64_t*>(map)));
+  }
+  ~WriteCounter() { ::munmap(counter_, 8); }
+  uint64_t Load() const { return __atomic_load_n(counter_, __ATOMIC_ACQUIRE); }
+  void Bump() { __atomic_fetch_add(counter_, 1, __ATOMIC_ACQ_REL); }
+
+ private:
+  explicit WriteCounter(uint64_t* counter) : counter_(counter) {}
+  uint64_t* counter_;
+};
+
+// A peer's recent answers (found and not found), valid while the write
+// counter does not move. Bounded: emptied when full.
+class Store::AnswerCache {
+ public:
+  static constexpr size_t kMaxAnswers = 4096;
+
+  // The cached answer to `question`, if the database has not been written
+  // since it was stored.
+  bool Find(const std::string& question, uint64_t writes, std::vector<AvatarRecord>& out) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (writes != writes_) {
+      answers_.clear();
+      writes_ = writes;
+      return false;
+    }
+    auto it = answers_.find(question);
+    if (it == answers_.end()) return false;
+    out = it->second;
+    return true;
+  }
+  // Stores an answer computed after the counter read `writes`.
+  void Store(const std::string& question, uint64_t writes, std::vector<AvatarRecord> answer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (writes != writes_) return;  // written since: the answer may be stale
+    if (answers_.size() >= kMaxAnswers) answers_.clear();
+    answers_.emplace(question, std::move(answer));
+  }
+
+ private:
+  std::mutex mutex_;
+  uint64_t writes_ = 0;
+  std::unordered_map<std::string, std::vector<AvatarRecord>> answers_;
+};
+
 struct Store::Resources {
   std::unique_ptr<leveldb::Cache> block_cache;
   std::unique_ptr<const leveldb::FilterPolicy> filter_policy;
@@ -486,6 +549,23 @@ Store::~Store() {
   peer_.reset();
   delete db_.exchange(nullptr);
 }
+
+namespace {
+
+// What identifies a question in the peer's cache.
+std::string Question(const PeerRequest& r) {
+  std::string q(1, static_cast<char>(r.op));
+  q += r.only_grid ? '1' : '0';
+  if (r.op == PeerOp::kFindByKey) return q.append(r.key.bytes());
+  q += LookupForm(r.name);
+  q += '\0';
+  q += AsciiLowered(r.name.substr(r.name.find('@') == std::string::npos ? r.name.size()
+                                                                         : r.name.find('@')));
+  q += '\0';
+  return q + r.grid;
+}
+
+}  // namespace
 
 Status Store::OpenLocal(bool& lock_held_elsewhere) {
   lock_held_elsewhere = false;
@@ -565,6 +645,7 @@ Status Store::Open() {
         }
         return reply;
       });
+      if (!writes_seen_) writes_seen_ = WriteCounter::Map(options_.path);  // kept once mapped
       if (server.ok()) {
         server_ = std::move(server).value();
       } else {
@@ -577,6 +658,8 @@ Status Store::Open() {
     auto peer = PeerClient::Connect(address, kPeerCallTimeoutMs);
     if (peer.ok()) {
       peer_ = std::move(peer).value();
+      if (!writes_seen_) writes_seen_ = WriteCounter::Map(options_.path);
+      if (writes_seen_ && !answers_) answers_ = std::make_unique<AnswerCache>();
       peer_open_ = true;
       return Status::OK();
     }
@@ -599,8 +682,19 @@ Result<std::vector<AvatarRecord>> Store::Dispatch(const PeerRequest& request) {
   for (;;) {
     if (Status s = Open(); !s.ok()) return s;
     if (owns_database()) return Local(request);
+    const bool cacheable = request.op != PeerOp::kRecord && answers_;
+    const std::string question = cacheable ? Question(request) : std::string();
+    const uint64_t writes = cacheable ? writes_seen_->Load() : 0;
+    std::vector<AvatarRecord> cached;
+    if (cacheable && answers_->Find(question, writes, cached)) {
+      if (cached.empty()) return Status::NotFound("");
+      return cached;
+    }
     bool owner_lost = false;
     auto records = Forward(request, owner_lost);
+    if (cacheable && (records.ok() || records.status().IsNotFound())) {
+      answers_->Store(question, writes, records.ok() ? records.value() : std::vector<AvatarRecord>());
+    }
     // The owner went away (exited, killed, or dying while we reconnected):
     // take its place, or find the process that did. Repeating a request is
     // harmless: lookups change nothing, a registration writes the same pair.
@@ -655,6 +749,7 @@ Result<std::vector<AvatarRecord>> Store::Local(const PeerRequest& request) {
           !s.ok()) {
         return s;
       }
+      if (writes_seen_) writes_seen_->Bump();  // before the answer: peers' caches go stale now
       return one(AvatarRecord{request.key, name->display(), request.grid});
     }
   }
@@ -829,7 +924,9 @@ Status Store::Write(leveldb::WriteBatch* writes, bool sync) {
   if (Status s = RequireOwnership(); !s.ok()) return s;
   leveldb::WriteOptions options;
   options.sync = sync;
-  return FromLevelDb(db()->Write(options, writes), options_.path);
+  Status status = FromLevelDb(db()->Write(options, writes), options_.path);
+  if (writes_seen_) writes_seen_->Bump();
+  return status;
 }
 
 std::unique_ptr<SortedSink> Store::NewBatchSink(size_t batch_entries) {

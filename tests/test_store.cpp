@@ -124,6 +124,27 @@ TEST_CASE("a second store on a database is served by the first, and takes over a
   CHECK(peer.owns_database());
 }
 
+TEST_CASE("a peer's remembered answers never hide a registration made elsewhere", "[store]") {
+  test::TempDir dir;
+  Store owner({dir.File("db")});
+  REQUIRE(owner.Record(Name("Mini Resident"), Key(kA), "Production").ok());
+  Store peer({dir.File("db")});
+  // Asked twice: the second answer comes from the peer's cache.
+  CHECK(peer.FindByKey(Key(kB)).status().IsNotFound());
+  CHECK(peer.FindByKey(Key(kB)).status().IsNotFound());
+  CHECK(peer.FindByName(Name("Legacy Linden")).status().IsNotFound());
+  CHECK(peer.FindByName(Name("mini")).value().key == Key(kA));
+  // Registered through the owner, then renamed: the peer sees each at once.
+  REQUIRE(owner.Record(Name("Legacy Linden"), Key(kB), "Production").ok());
+  CHECK(peer.FindByKey(Key(kB)).value().name == "Legacy Linden");
+  CHECK(peer.FindByName(Name("legacy.linden")).value().key == Key(kB));
+  REQUIRE(owner.Record(Name("Mini Renamed"), Key(kA), "Production").ok());
+  CHECK(peer.FindByKey(Key(kA)).value().name == "Mini Renamed");
+  // And a registration through the peer itself.
+  REQUIRE(peer.Record(Name("Mini Again"), Key(kA), "Production").ok());
+  CHECK(peer.FindByKey(Key(kA)).value().name == "Mini Again");
+}
+
 TEST_CASE("a database locked by a process that does not answer is kUnavailable after the wait",
           "[store]") {
   test::TempDir dir;

@@ -185,6 +185,13 @@ class Store {
   std::unique_ptr<PeerServer> server_;  // owner: answers the peers
   std::unique_ptr<PeerClient> peer_;    // peer: the connection to the owner
   std::atomic<bool> peer_open_{false};
+  // A peer remembers recent answers (forwarding costs a socket round trip);
+  // every write by the owner bumps a counter all processes map, which
+  // empties the caches, so a registration is still seen everywhere at once.
+  class WriteCounter;
+  std::unique_ptr<WriteCounter> writes_seen_;
+  class AnswerCache;
+  std::unique_ptr<AnswerCache> answers_;
 };
 
 }  // namespace gosl
