@@ -11,6 +11,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -126,7 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& io, tcp::acceptor&& acceptor, Store& store)
-      : io_(io), acceptor_(std::move(acceptor)), store_(store) {}
+      : io_(io), acceptor_(std::move(acceptor)), store_(store), pause_(io) {}
 
   void Accept() {
     acceptor_.async_accept(net::make_strand(io_),
@@ -138,7 +139,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!ec) {
       std::make_shared<Session>(std::move(socket), store_)->Start();
     } else if (ec != net::error::operation_aborted) {
+      // Out of descriptors: pause instead of spinning (and flooding the log).
       log::Warning("--server: accept failed: " + ec.message());
+      pause_.expires_after(std::chrono::milliseconds(100));
+      pause_.async_wait([self = shared_from_this()](beast::error_code) {
+        if (self->acceptor_.is_open()) self->Accept();
+      });
+      return;
     }
     if (acceptor_.is_open()) Accept();
   }
@@ -146,6 +153,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   net::io_context& io_;
   tcp::acceptor acceptor_;
   Store& store_;
+  net::steady_timer pause_;
 };
 
 }  // namespace

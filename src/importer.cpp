@@ -330,7 +330,16 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
     if (status.ok()) {
       fs::remove(db, ec);  // an empty directory left by hand, if any
       fs::rename(work.staging, db, ec);
-      if (ec) status = Status::IOError("cannot move the new database into place: " + ec.message());
+      if (ec) {
+        // Something took the name meanwhile (a server created an empty
+        // database there): keep the finished work where it is.
+        progress.Done();
+        std::error_code ignored;
+        fs::remove_all(work.runs, ignored);
+        return Status::IOError("the new database is complete in '" + work.staging +
+                               "' but cannot replace '" + db + "' (" + ec.message() +
+                               "); move it there by hand");
+      }
     }
   } else {
     auto key_sink = store.NewBatchSink(options.batch_records);

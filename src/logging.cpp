@@ -118,7 +118,10 @@ class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex>
         static_cast<size_t>(current.st_size) >= max_bytes_ / 2) {
       using Names = spdlog::sinks::rotating_file_sink<std::mutex>;
       if (max_backups_ == 0) {
-        ::unlink(path_.c_str());
+        // Emptied, not unlinked: the other processes keep appending to it.
+        if (::truncate(path_.c_str(), 0) != 0) {
+          // Nothing to do: the file just goes on growing until the next try.
+        }
       } else {
         for (size_t i = max_backups_; i > 0; --i) {
           std::string from = Names::calc_filename(path_, i - 1);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 namespace gosl {
@@ -86,6 +87,7 @@ Status StatusFrom(Code code, std::string message) {
 
 std::string EncodeReply(const PeerReply& r) {
   std::string out(1, static_cast<char>(r.status.code()));
+  out += r.cacheable ? '1' : '0';
   PutText(out, r.status.message());
   PutU16(out, r.records.size());
   for (const AvatarRecord& record : r.records) {
@@ -97,9 +99,13 @@ std::string EncodeReply(const PeerReply& r) {
 }
 
 bool DecodeReply(std::string_view in, PeerReply& r) {
-  std::string_view code, count;
+  std::string_view code, cacheable, count;
   std::string message;
-  if (!TakeBytes(in, 1, code) || !TakeText(in, message) || !TakeBytes(in, 2, count)) return false;
+  if (!TakeBytes(in, 1, code) || !TakeBytes(in, 1, cacheable) || !TakeText(in, message) ||
+      !TakeBytes(in, 2, count)) {
+    return false;
+  }
+  r.cacheable = cacheable[0] == '1';
   auto value = static_cast<uint8_t>(code[0]);
   if (value > static_cast<uint8_t>(Code::kCorruption)) return false;
   r.status = StatusFrom(static_cast<Code>(value), std::move(message));
@@ -197,7 +203,11 @@ struct PeerServer::Impl {
       if (fds[1].revents) return;
       if (!(fds[0].revents & POLLIN)) continue;
       int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
+      if (fd < 0) {
+        // Out of descriptors or memory: let it pass instead of spinning.
+        if (errno != EINTR && errno != ECONNABORTED) ::poll(fds + 1, 1, 50);
+        continue;
+      }
       // Abstract sockets have no file permissions: on a shared host another
       // user could connect, so only our own user id is answered.
       ucred peer{};
@@ -213,7 +223,13 @@ struct PeerServer::Impl {
       }
       connections.insert(fd);
       ++workers;
-      std::thread([this, fd] { Serve(fd); }).detach();
+      try {
+        std::thread([this, fd] { Serve(fd); }).detach();
+      } catch (const std::system_error&) {  // the host's thread limit: refuse this peer, live on
+        connections.erase(fd);
+        --workers;
+        ::close(fd);
+      }
     }
   }
 
@@ -284,15 +300,21 @@ Result<std::unique_ptr<PeerClient>> PeerClient::Connect(const std::string& addre
                                                         int timeout_ms) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Status::IOError(std::string("peer socket: ") + std::strerror(errno));
-  sockaddr_un addr;
-  socklen_t length = MakeAddress(address, addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), length) != 0) {
-    ::close(fd);
-    return Status::Unavailable("no process answers for this database");
-  }
+  // Before connect: on a unix socket the send timeout also bounds connect,
+  // which would otherwise wait for ever on an owner that stopped accepting.
   timeval timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_un addr;
+  socklen_t length = MakeAddress(address, addr);
+  ucred owner{};
+  socklen_t owner_length = sizeof owner;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), length) != 0 ||
+      ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &owner, &owner_length) != 0 ||
+      owner.uid != ::geteuid()) {
+    ::close(fd);
+    return Status::Unavailable("no process of ours answers for this database");
+  }
   return std::unique_ptr<PeerClient>(new PeerClient(fd, timeout_ms));
 }
 

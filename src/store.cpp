@@ -289,8 +289,7 @@ leveldb::Env* SharedPreadEnv() {
 // Larger tables than LevelDB's 2 MB: a 10 M-record database then fits in
 // ~100 files, all of them kept open, so no lookup pays for reopening one.
 constexpr size_t kTableBytes = 8 << 20;
-// A peer waits this long (ms) for the owner's answer before giving up on it.
-constexpr int kPeerCallTimeoutMs = 5000;
+constexpr size_t kMaxGridsListed = 100;
 // Half LevelDB's 4 KB: a lookup that misses the cache reads and decompresses
 // half as much (10 M records: 4.7 instead of 5.5 us median), for ~3 % more
 // index memory and disk.
@@ -548,6 +547,48 @@ Store::~Store() {
   server_.reset();  // no peer request may reach the database while it closes
   peer_.reset();
   delete db_.exchange(nullptr);
+  delete answers_.exchange(nullptr);
+  delete writes_seen_.exchange(nullptr);
+}
+
+void Store::MapWriteCounter() {
+  if (writes_seen_.load() != nullptr) return;
+  if (auto counter = WriteCounter::Map(options_.path)) {
+    answers_.store(new AnswerCache());
+    writes_seen_.store(counter.release());
+  }
+}
+
+Status Store::StartPeerServer() {
+  auto server = PeerServer::Start(PeerAddress(options_.path), [this](const PeerRequest& request) {
+    auto records = Local(request);
+    PeerReply reply;
+    if (records.ok()) {
+      reply.records = std::move(records).value();
+    } else {
+      reply.status = records.status();
+    }
+    // Only an owner that bumps the shared counter lets peers remember answers.
+    reply.cacheable = writes_seen_.load() != nullptr;
+    return reply;
+  });
+  if (!server.ok()) return server.status();
+  server_ = std::move(server).value();
+  server_running_ = true;
+  return Status::OK();
+}
+
+void Store::RetryPeerServer() {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  int64_t last = last_server_attempt_ms_.load();
+  if (now_ms - last < 1000 || !last_server_attempt_ms_.compare_exchange_strong(last, now_ms)) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(open_mutex_);
+  if (server_ || !owns_database()) return;
+  if (StartPeerServer().ok()) log::Notice("database '" + options_.path + "': now shared again");
 }
 
 namespace {
@@ -619,7 +660,11 @@ Status Store::OpenLocal(bool& lock_held_elsewhere) {
     return FromLevelDb(s, options_.path);
   }
   resources_ = std::move(resources);
+  MapWriteCounter();  // before the process is seen as the owner
   db_.store(db, std::memory_order_release);
+  // A previous owner may have died between a write and its bump: peers'
+  // caches may hold an answer older than that write.
+  if (WriteCounter* counter = writes_seen_.load()) counter->Bump();
   return Status::OK();
 }
 
@@ -635,31 +680,17 @@ Status Store::Open() {
     Status status = OpenLocal(lock_held_elsewhere);
     if (status.ok()) {
       // The owner answers the other processes of this database.
-      auto server = PeerServer::Start(address, [this](const PeerRequest& request) {
-        auto records = Local(request);
-        PeerReply reply;
-        if (records.ok()) {
-          reply.records = std::move(records).value();
-        } else {
-          reply.status = records.status();
-        }
-        return reply;
-      });
-      if (!writes_seen_) writes_seen_ = WriteCounter::Map(options_.path);  // kept once mapped
-      if (server.ok()) {
-        server_ = std::move(server).value();
-      } else {
-        log::Warning("database '" + options_.path + "': other processes cannot share it: " +
-                     server.status().message());
+      if (Status started = StartPeerServer(); !started.ok()) {
+        log::Warning("database '" + options_.path + "': other processes cannot share it yet: " +
+                     started.message());
       }
       return Status::OK();
     }
     if (!lock_held_elsewhere) return status;
-    auto peer = PeerClient::Connect(address, kPeerCallTimeoutMs);
+    auto peer = PeerClient::Connect(address, std::max(options_.wait_ms, 100));
     if (peer.ok()) {
       peer_ = std::move(peer).value();
-      if (!writes_seen_) writes_seen_ = WriteCounter::Map(options_.path);
-      if (writes_seen_ && !answers_) answers_ = std::make_unique<AnswerCache>();
+      MapWriteCounter();  // before the process is seen as a peer
       peer_open_ = true;
       return Status::OK();
     }
@@ -681,19 +712,23 @@ Result<std::vector<AvatarRecord>> Store::Dispatch(const PeerRequest& request) {
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
   for (;;) {
     if (Status s = Open(); !s.ok()) return s;
-    if (owns_database()) return Local(request);
-    const bool cacheable = request.op != PeerOp::kRecord && answers_;
-    const std::string question = cacheable ? Question(request) : std::string();
-    const uint64_t writes = cacheable ? writes_seen_->Load() : 0;
+    if (owns_database()) {
+      if (!server_running_.load()) RetryPeerServer();
+      return Local(request);
+    }
+    AnswerCache* answers = request.op != PeerOp::kRecord ? answers_.load() : nullptr;
+    WriteCounter* counter = writes_seen_.load();
+    const std::string question = answers ? Question(request) : std::string();
+    const uint64_t writes = answers ? counter->Load() : 0;
     std::vector<AvatarRecord> cached;
-    if (cacheable && answers_->Find(question, writes, cached)) {
+    if (answers && answers->Find(question, writes, cached)) {
       if (cached.empty()) return Status::NotFound("");
       return cached;
     }
-    bool owner_lost = false;
-    auto records = Forward(request, owner_lost);
-    if (cacheable && (records.ok() || records.status().IsNotFound())) {
-      answers_->Store(question, writes, records.ok() ? records.value() : std::vector<AvatarRecord>());
+    bool owner_lost = false, cacheable = false;
+    auto records = Forward(request, owner_lost, cacheable);
+    if (answers && cacheable && (records.ok() || records.status().IsNotFound())) {
+      answers->Store(question, writes, records.ok() ? records.value() : std::vector<AvatarRecord>());
     }
     // The owner went away (exited, killed, or dying while we reconnected):
     // take its place, or find the process that did. Repeating a request is
@@ -702,7 +737,8 @@ Result<std::vector<AvatarRecord>> Store::Dispatch(const PeerRequest& request) {
   }
 }
 
-Result<std::vector<AvatarRecord>> Store::Forward(const PeerRequest& request, bool& owner_lost) {
+Result<std::vector<AvatarRecord>> Store::Forward(const PeerRequest& request, bool& owner_lost,
+                                                 bool& cacheable) {
   std::lock_guard<std::mutex> lock(open_mutex_);
   if (!peer_) {
     owner_lost = true;
@@ -715,6 +751,7 @@ Result<std::vector<AvatarRecord>> Store::Forward(const PeerRequest& request, boo
     owner_lost = true;
     return reply.status();
   }
+  cacheable = reply->cacheable;
   if (!reply->status.ok()) return reply->status;
   return std::move(reply->records);
 }
@@ -749,7 +786,8 @@ Result<std::vector<AvatarRecord>> Store::Local(const PeerRequest& request) {
           !s.ok()) {
         return s;
       }
-      if (writes_seen_) writes_seen_->Bump();  // before the answer: peers' caches go stale now
+      // Before the answer: every peer's cache is stale from now on.
+      if (WriteCounter* counter = writes_seen_.load()) counter->Bump();
       return one(AvatarRecord{request.key, name->display(), request.grid});
     }
   }
@@ -792,7 +830,11 @@ Result<std::vector<AvatarRecord>> Store::FindAllGridsLocal(const AvatarName& nam
     return FromLevelDb(s, options_.path);
   }
   std::unique_ptr<leveldb::Iterator> it(db()->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  // Anyone may register a name on new grids: a listing stops at
+  // kMaxGridsListed, so it stays one small answer (and one peer frame).
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) &&
+                         records.size() < kMaxGridsListed;
+       it->Next()) {
     auto record = DecodeNameEntry(name.lookup(), std::string_view(it->value().data(), it->value().size()));
     if (!record.ok()) return record.status();
     records.push_back(std::move(record).value());
@@ -925,7 +967,7 @@ Status Store::Write(leveldb::WriteBatch* writes, bool sync) {
   leveldb::WriteOptions options;
   options.sync = sync;
   Status status = FromLevelDb(db()->Write(options, writes), options_.path);
-  if (writes_seen_) writes_seen_->Bump();
+  if (WriteCounter* counter = writes_seen_.load()) counter->Bump();
   return status;
 }
 

@@ -170,3 +170,21 @@ TEST_CASE("--import-grid imports another grid's export beside Production's", "[g
 }
 
 }  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("a name registered on very many grids lists at most 100 of them", "[grids]") {
+  test::TempDir dir;
+  Store store({dir.File("db")});
+  for (int i = 0; i < 105; ++i) {
+    REQUIRE(Ask(store, "name=Popular+Name&key=" + kOs + "&grid=grid" + std::to_string(i)).status ==
+            200);
+  }
+  Response all = Ask(store, "name=Popular+Name&grid=*&format=json");
+  CHECK(all.status == 200);
+  size_t entries = 0;
+  for (size_t at = 0; (at = all.body.find("\"grid\":", at)) != std::string::npos; ++at) ++entries;
+  CHECK(entries == 100);
+}
+
+}  // namespace gosl

@@ -106,6 +106,19 @@ TEST_CASE("several processes share one log: no line lost, none interleaved", "[l
   CHECK(seen.size() == size_t{kProcesses} * kLines);
 }
 
+TEST_CASE("with no backups the log is emptied in place, so other writers keep writing",
+          "[logging]") {
+  test::TempDir dir;
+  REQUIRE(log::SetUp({dir.File("gosl.log"), 64 * 1024, 0, log::Level::kInfo, false}).ok());
+  const std::string line(1000, 'y');
+  for (int i = 0; i < 300; ++i) log::Info(line);  // ~300 KB through a 64 KB file
+  log::Info("the last line");
+  log::ShutDown();
+  CHECK(std::filesystem::file_size(dir.File("gosl.log")) <= 64 * 1024);
+  CHECK_FALSE(std::filesystem::exists(dir.File("gosl.1.log")));
+  CHECK(test::ReadFile(dir.File("gosl.log")).find("the last line") != std::string::npos);
+}
+
 TEST_CASE("a log file that cannot be opened is reported, not fatal", "[logging]") {
   test::TempDir dir;
   // spdlog creates missing directories; a path under a regular file cannot be made.

@@ -35,6 +35,9 @@ struct PeerRequest {
 struct PeerReply {
   Status status;                       // OK, kNotFound, or the owner's failure
   std::vector<AvatarRecord> records;   // when OK: one, or every grid's (kFindInAllGrids)
+  // The owner bumps the shared write counter on every write, so the peer may
+  // remember this answer until the counter moves. False: never remember it.
+  bool cacheable = false;
 };
 
 // The socket address of the owner of the database at db_path: a Linux
@@ -63,11 +66,13 @@ class PeerServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// A peer's side: one connection to the owner. Not thread-safe: one call at
-// a time.
+// A peer's side: one connection to the owner, whose user id must be ours
+// (SO_PEERCRED: another user cannot pose as the owner). Not thread-safe: one
+// call at a time.
 class PeerClient {
  public:
-  // Returns kUnavailable when no owner listens at address.
+  // Returns kUnavailable when no owner of our user id listens at address
+  // (connecting, sending and receiving each wait at most timeout_ms).
   static Result<std::unique_ptr<PeerClient>> Connect(const std::string& address, int timeout_ms);
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;

@@ -171,8 +171,10 @@ class Store {
   Result<std::vector<AvatarRecord>> Local(const PeerRequest& request);
   Result<AvatarRecord> FindNameLocal(const AvatarName& name, const GridChoice& grids);
   Result<std::vector<AvatarRecord>> FindAllGridsLocal(const AvatarName& name);
-  // Sets owner_lost when the connection to the owner broke.
-  Result<std::vector<AvatarRecord>> Forward(const PeerRequest& request, bool& owner_lost);
+  // Sets owner_lost when the connection to the owner broke, and cacheable
+  // when the owner lets the answer be remembered.
+  Result<std::vector<AvatarRecord>> Forward(const PeerRequest& request, bool& owner_lost,
+                                            bool& cacheable);
   Status Write(leveldb::WriteBatch* writes, bool sync);
   // Visits every entry whose key starts with prefix, the prefix removed.
   Status Scan(char prefix, const std::function<Status(std::string_view, std::string_view)>& visit);
@@ -188,10 +190,18 @@ class Store {
   // A peer remembers recent answers (forwarding costs a socket round trip);
   // every write by the owner bumps a counter all processes map, which
   // empties the caches, so a registration is still seen everywhere at once.
+  // Set at most once, before this process first publishes itself as owner
+  // or peer, and never replaced: other threads read them without a lock.
   class WriteCounter;
-  std::unique_ptr<WriteCounter> writes_seen_;
+  std::atomic<WriteCounter*> writes_seen_{nullptr};  // owned; null: no sharing of caches
   class AnswerCache;
-  std::unique_ptr<AnswerCache> answers_;
+  std::atomic<AnswerCache*> answers_{nullptr};       // owned; peers only
+  void MapWriteCounter();
+  // An owner whose peer server could not start tries again (at most once a second).
+  void RetryPeerServer();
+  Status StartPeerServer();
+  std::atomic<int64_t> last_server_attempt_ms_{0};
+  std::atomic<bool> server_running_{false};
 };
 
 }  // namespace gosl
