@@ -110,14 +110,24 @@ Result<Parameters> ParseParameters(const Request& request) {
     return Status::TooLarge("request body is larger than " +
                             std::to_string(Request::kMaxBodyBytes) + " bytes");
   }
+  if (request.query.size() > Request::kMaxQueryBytes) {
+    return Status::TooLong("query string is longer than " +
+                           std::to_string(Request::kMaxQueryBytes) + " bytes");
+  }
   RawFields raw;
   auto query = DecodeForm(request.query);
   if (!query.ok()) return query.status();
+  size_t parameters = query->size();
   Collect(std::move(query).value(), raw);
   if (!request.body.empty() && BodyIsForm(request.content_type)) {
     auto body = DecodeForm(request.body);
     if (!body.ok()) return body.status();
+    parameters += body->size();
     Collect(std::move(body).value(), raw);
+  }
+  if (parameters > Request::kMaxParameters) {
+    return Status::InvalidArgument("more than " + std::to_string(Request::kMaxParameters) +
+                                   " parameters");
   }
 
   Parameters params;

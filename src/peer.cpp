@@ -78,6 +78,7 @@ Status StatusFrom(Code code, std::string message) {
     case Code::kMissingArgument: return Status::MissingArgument(std::move(message));
     case Code::kNotFound: return Status::NotFound(std::move(message));
     case Code::kTooLarge: return Status::TooLarge(std::move(message));
+    case Code::kTooLong: return Status::TooLong(std::move(message));
     case Code::kUnavailable: return Status::Unavailable(std::move(message));
     case Code::kIOError: return Status::IOError(std::move(message));
     case Code::kCorruption: break;

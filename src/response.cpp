@@ -106,6 +106,7 @@ int HttpStatusFor(Code code) {
     case Code::kMissingArgument:
     case Code::kNotFound: return 404;
     case Code::kTooLarge: return 413;
+    case Code::kTooLong: return 414;
     case Code::kUnavailable: return 503;
     case Code::kIOError:
     case Code::kCorruption: return 500;
@@ -119,6 +120,7 @@ std::string_view ReasonPhrase(int status) {
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Unknown";

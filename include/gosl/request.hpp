@@ -12,6 +12,12 @@ struct Request {
   // and mod_fcgid refuses more than 128 KB anyway. A front end reads at most
   // kMaxBodyBytes + 1 bytes and sets body_too_large when there were more.
   static constexpr size_t kMaxBodyBytes = 64 * 1024;
+  // A query string longer than this is refused (414): LSL lookup URLs are a
+  // few hundred bytes; below Apache's own 8 KB request-line limit, so the
+  // answer is ours (one line) under Apache too.
+  static constexpr size_t kMaxQueryBytes = 4 * 1024;
+  // More parameters than this in the query and body together: refused (400).
+  static constexpr size_t kMaxParameters = 64;
 
   std::string method = "GET";
   std::string query;         // raw query string, without '?'

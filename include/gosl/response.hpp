@@ -42,7 +42,7 @@ Response Render(const Outcome& outcome, bool compat, Format format);
 // The 4xx/5xx answer for a failed request: the status's reason, one line.
 Response ErrorResponse(const Status& status);
 
-// kInvalidArgument 400, kMissingArgument and kNotFound 404, kTooLarge 413,
+// kInvalidArgument 400, kMissingArgument and kNotFound 404, kTooLarge 413, kTooLong 414,
 // kUnavailable 503, kIOError and kCorruption 500.
 int HttpStatusFor(Code code);
 // "OK", "Not Found", ...: for front ends that write a status line.

@@ -15,6 +15,7 @@ enum class Code {
   kMissingArgument,  // a required parameter is absent
   kNotFound,         // a lookup missed: ordinary data, not a failure
   kTooLarge,         // a request or body is larger than we accept
+  kTooLong,          // a query string (the URL) is longer than we accept
   kUnavailable,      // the database cannot be used right now (lock, missing)
   kIOError,          // the operating system refused a read or write
   kCorruption,       // stored data does not decode
@@ -31,6 +32,7 @@ class [[nodiscard]] Status {
   static Status MissingArgument(std::string msg) { return {Code::kMissingArgument, std::move(msg)}; }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status TooLarge(std::string msg) { return {Code::kTooLarge, std::move(msg)}; }
+  static Status TooLong(std::string msg) { return {Code::kTooLong, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }

@@ -42,6 +42,12 @@ std::string ManyPairs(int n) {
   return pairs;
 }
 
+std::string ManyParameters(int n) {
+  std::string query;
+  for (int i = 0; i < n; ++i) query += std::string(i ? "&" : "") + "p" + std::to_string(i) + "=1";
+  return query;
+}
+
 std::string Upper(std::string text) {
   for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
@@ -102,6 +108,11 @@ const std::vector<ApiCase>& ApiCases() {
       Get("invalid UTF-8: 400", "name=%C3%28", 400, "parameter 'name' is not valid UTF-8"),
       Get("over-long name: 400", "name=" + std::string(64, 'a'), 400,
           "name is longer than 63 bytes: '" + std::string(40, 'a') + "...'"),
+      Get("a query string over 4 KB: 414", "name=" + std::string(4100, 'a'), 414,
+          "query string is longer than 4096 bytes"),
+      Get("more than 64 parameters: 400", ManyParameters(65) + "&name=mini", 400,
+          "more than 64 parameters"),
+      Get("64 parameters are fine", ManyParameters(63) + "&name=mini", 200, kMiniKey),
       Get("control character in a name: 400", "name=Mini%0AResident", 400,
           "name contains a control character: 'Mini\\x0aResident'"),
       Get("bad compat value: 400", "name=mini&compat=maybe", 400,

@@ -1,0 +1,241 @@
+// Hostile input against the real binary: over a thousand generated bad
+// requests (huge, truncated, wrong encodings, NUL bytes, control characters,
+// thousands of parameters, odd methods, lying CONTENT_LENGTH, broken HTTP),
+// in FastCGI and --server modes. No answer may be a 5xx, the process must
+// live, the stored records must not change, and a good query must still be
+// answered afterwards.
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "gosl/store.hpp"
+#include "../support/api_cases.hpp"
+#include "../support/fcgi_client.hpp"
+#include "../support/http_client.hpp"
+#include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
+
+namespace gosl::test {
+namespace {
+
+struct BadRequest {
+  std::string method, query, body, content_type;
+  std::string content_length;  // FastCGI only: "" means the body's true length
+};
+
+// Deterministic: the same thousand requests every run (seeded).
+std::vector<BadRequest> MakeBadRequests(size_t count) {
+  std::mt19937 random(20261121);
+  auto pick = [&random](size_t n) { return static_cast<size_t>(random() % n); };
+  auto bytes = [&](size_t n) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) out += static_cast<char>(random() % 256);
+    return out;
+  };
+  auto escaped_bytes = [&](size_t n) {
+    static const char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (size_t i = 0; i < n; ++i) {
+      unsigned char c = static_cast<unsigned char>(random() % 256);
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    return out;
+  };
+  const char* methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "FOO"};
+  const char* types[] = {"application/x-www-form-urlencoded", "text/plain", "", "multipart/form-data",
+                         "application/json", "text/plain; charset=\x01"};
+  std::vector<BadRequest> requests;
+  for (size_t i = 0; i < count; ++i) {
+    BadRequest r;
+    r.method = methods[pick(8)];
+    switch (i % 14) {
+      case 0: r.query = bytes(1 + pick(200)); break;                        // raw bytes
+      case 1: r.query = "name=" + escaped_bytes(1 + pick(40)); break;       // any byte, escaped
+      case 2: r.query = "name=" + std::string(4000 + pick(20000), 'n'); break;  // huge
+      case 3: r.query = "name=abc%" + std::string(pick(2), '4'); break;     // truncated escape
+      case 4: r.query = "key=" + escaped_bytes(18); break;                  // not a UUID
+      case 5:                                                               // bad UTF-8
+        r.query = std::string("name=") + (pick(2) ? "%C3%28" : pick(2) ? "%ED%A0%80" : "%F5%80%80%80");
+        break;
+      case 6: r.query = "name=Mini%00Resident&key=" + escaped_bytes(10); break;  // NUL
+      case 7: {  // thousands of parameters in a body
+        r.method = "POST";
+        r.content_type = types[0];
+        for (size_t p = 0; p < 1000 + pick(2000); ++p) r.body += "p" + std::to_string(p) + "=1&";
+        break;
+      }
+      case 8:  // a huge body
+        r.method = "POST";
+        r.content_type = types[pick(3)];
+        r.body = "name=" + std::string(65 * 1024 + pick(100000), 'b');
+        break;
+      case 9:  // a body of random bytes under any type
+        r.method = "POST";
+        r.content_type = types[pick(6)];
+        r.body = bytes(1 + pick(3000));
+        break;
+      case 10:  // a name of control characters, or far too long, with a bad key
+        r.query = "name=" + (pick(2) ? std::string("%01%02%1B%7F") : std::string(200, 'x')) +
+                  "&key=not-a-key";
+        break;
+      case 11:  // batches that hold nothing valid
+        r.method = "POST";
+        r.content_type = types[0];
+        r.body = "pairs=" + escaped_bytes(1 + pick(60)) + "%0Anot-a-uuid%2C" + escaped_bytes(5);
+        break;
+      case 12:  // lying CONTENT_LENGTH (FastCGI)
+        r.method = "POST";
+        r.content_type = types[0];
+        r.body = "name=Mini+Resident";
+        r.content_length = pick(2) ? std::to_string(r.body.size() + 1 + pick(1000))
+                                   : (pick(2) ? "-1" : pick(2) ? "abc" : "99999999999999999999999");
+        break;
+      default:  // grid and format garbage with a valid lookup
+        r.query = "name=mini&grid=" + escaped_bytes(70 + pick(20)) + "&format=" + escaped_bytes(3);
+        break;
+    }
+    requests.push_back(std::move(r));
+  }
+  return requests;
+}
+
+// Every record, both ways, as text: what "unchanged" compares.
+std::set<std::string> Snapshot(const std::string& db) {
+  Store store({db});
+  std::set<std::string> entries;
+  Status s = store.ForEachName([&entries](const AvatarRecord& r) {
+    entries.insert("n " + r.name + " " + r.key.ToString() + " " + r.grid);
+    return Status::OK();
+  });
+  REQUIRE(s.ok());
+  s = store.ForEachKey([&entries](const AvatarRecord& r) {
+    entries.insert("k " + r.key.ToString() + " " + r.name + " " + r.grid);
+    return Status::OK();
+  });
+  REQUIRE(s.ok());
+  return entries;
+}
+
+// Sends raw bytes to 127.0.0.1:port, closes its sending side, and returns
+// what came back before the server closed (or the deadline passed).
+std::string SendRaw(int port, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      reply.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("a thousand hostile FastCGI requests get 4xx, change nothing, kill nothing",
+          "[integration][hostile]") {
+  TempDir dir;
+  SeedApiDatabase(dir.File("slkvdb"));
+  const auto before = Snapshot(dir.File("slkvdb"));
+  FastCgiProcess app(GOSL_TEST_BINARY, {"--dir", dir.path()}, dir.File("app.sock"), dir.path(),
+                     {"PATH=/usr/bin:/bin"}, dir.File("out"), dir.File("err"));
+  size_t answered = 0, refused = 0;
+  for (const BadRequest& r : MakeBadRequests(1200)) {
+    Params params = CgiParams(r.method, r.query, r.body, r.content_type);
+    if (!r.content_length.empty()) {
+      for (auto& [name, value] : params) {
+        if (name == "CONTENT_LENGTH") value = r.content_length;
+      }
+    }
+    HttpReply reply = FastCgiRequest(dir.File("app.sock"), params, r.body);
+    INFO(r.method << " ?" << r.query.substr(0, 80) << " body " << r.body.size() << " bytes");
+    REQUIRE(reply.status < 500);
+    // A refusal is one line, whatever came in (a batch's answer has a line per pair).
+    if (reply.status >= 400) REQUIRE(reply.body.find('\n') == std::string::npos);
+    ++answered;
+    refused += reply.status >= 400;
+  }
+  CHECK(answered == 1200);
+  CHECK(refused > 1000);
+  CHECK(app.Running());
+  CHECK(FastCgiRequest(dir.File("app.sock"), CgiParams("GET", "name=mini")).body == kMiniKey);
+  int status = app.StopWith(SIGTERM);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(Snapshot(dir.File("slkvdb")) == before);
+}
+
+TEST_CASE("a thousand hostile HTTP requests to --server get 4xx, change nothing, kill nothing",
+          "[integration][hostile]") {
+  TempDir dir;
+  SeedApiDatabase(dir.File("slkvdb"));
+  const auto before = Snapshot(dir.File("slkvdb"));
+  const int port = FreeTcpPort();
+  FastCgiProcess server(GOSL_TEST_BINARY,
+                        {"--server", "--port", std::to_string(port), "--dir", dir.path()},
+                        dir.File("unused.sock"), dir.path(), {"PATH=/usr/bin:/bin"},
+                        dir.File("out"), dir.File("err"));
+  REQUIRE(WaitForTcpPort(port, 10000));
+  size_t refused = 0;
+  for (const BadRequest& r : MakeBadRequests(1000)) {
+    // The query goes into the target as raw bytes, as a hostile client would send it.
+    std::string request = r.method + " /?" + r.query + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!r.content_type.empty()) request += "Content-Type: " + r.content_type + "\r\n";
+    request += "Content-Length: " +
+               (r.content_length.empty() ? std::to_string(r.body.size()) : r.content_length) +
+               "\r\nConnection: close\r\n\r\n" + r.body;
+    std::string reply = SendRaw(port, request);
+    INFO(r.method << " ?" << r.query.substr(0, 80) << " body " << r.body.size() << " bytes");
+    // A request the server cannot even read may get no answer; any answer is no 5xx.
+    if (reply.rfind("HTTP/1.1 ", 0) == 0) {
+      int status = std::stoi(reply.substr(9, 3));
+      REQUIRE(status < 500);
+      refused += status >= 400;
+    }
+  }
+  // Broken HTTP on its own: no request line, junk headers, a header bomb.
+  for (const std::string& junk : {std::string("\r\n\r\n"), std::string("GARBAGE\r\n\r\n"),
+                                  "GET / HTTP/1.1\r\n" + std::string(20000, 'X') + "\r\n\r\n",
+                                  std::string("GET / HTTP/9.9\r\nHost\r\n\r\n"),
+                                  std::string("\x16\x03\x01\x02\x00", 5)}) {
+    std::string reply = SendRaw(port, junk);
+    if (reply.rfind("HTTP/1.1 ", 0) == 0) REQUIRE(std::stoi(reply.substr(9, 3)) < 500);
+  }
+  CHECK(refused > 700);
+  CHECK(server.Running());
+  CHECK(HttpRequest(port, "GET", "/?name=mini").body == kMiniKey);
+  int status = server.StopWith(SIGTERM);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(Snapshot(dir.File("slkvdb")) == before);
+}
+
+}  // namespace gosl::test
