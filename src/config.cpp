@@ -219,6 +219,19 @@ std::string Absolute(const std::string& path, const fs::path& base) {
 
 }  // namespace
 
+// Where config.ini, the database and the log live by default. Without /proc
+// (a chroot, some hardened hosts) argv[0] still names the script's path.
+std::string BinaryDirectory(const char* argv0) {
+  std::error_code ec;
+  auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) return self.parent_path().string();
+  if (argv0 && std::string_view(argv0).find('/') != std::string_view::npos) {
+    auto path = fs::absolute(argv0, ec);
+    if (!ec) return path.lexically_normal().parent_path().string();
+  }
+  return fs::current_path(ec).string();
+}
+
 std::string Config::DatabasePath() const { return Absolute(database_name, dir); }
 std::string Config::LogPath() const { return Absolute(log_file, dir); }
 

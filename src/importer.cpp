@@ -204,6 +204,17 @@ Status MergeIntoSinks(const std::vector<std::string>& key_runs, SortedSink& key_
 
 }  // namespace
 
+std::string ImportStats::Summary() const {
+  char text[400];
+  std::snprintf(text, sizeof text,
+                "%zu lines read, %zu records imported, %zu skipped, %.1f s, %.0f records/s, "
+                "peak RSS %.1f MB, database %.1f MB (%.2f x the input file)",
+                lines, imported, skipped, seconds, seconds > 0 ? imported / seconds : 0.0,
+                peak_rss_kb / 1024.0, database_bytes / 1e6,
+                input_bytes ? double(database_bytes) / input_bytes : 0.0);
+  return text;
+}
+
 Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   const auto start = Clock::now();
   auto reader = LineReader::Open(options.file);

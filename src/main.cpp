@@ -2,7 +2,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include "gosl/config.hpp"
@@ -28,20 +27,6 @@ Mode ChooseMode(const gosl::Config& config) {
   return Mode::kUsage;  // started by hand: say how to use it instead of hanging
 }
 
-// Where config.ini, the database and the log live by default. Without /proc
-// (a chroot, some hardened hosts) argv[0] still names the script's path.
-std::string BinaryDirectory(const char* argv0) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  auto self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) return self.parent_path().string();
-  if (argv0 && std::string_view(argv0).find('/') != std::string_view::npos) {
-    auto path = fs::absolute(argv0, ec);
-    if (!ec) return path.lexically_normal().parent_path().string();
-  }
-  return fs::current_path(ec).string();
-}
-
 // --import then --export, as asked; false when one failed (it is logged).
 bool ImportAndExport(const gosl::Config& config, gosl::Store& store) {
   if (!config.import_file.empty()) {
@@ -53,15 +38,7 @@ bool ImportAndExport(const gosl::Config& config, gosl::Store& store) {
       gosl::log::Error("import of '" + config.import_file + "' failed: " + stats.status().message());
       return false;
     }
-    char summary[400];
-    std::snprintf(summary, sizeof summary,
-                  "import done: %zu lines read, %zu records imported, %zu skipped, %.1f s, "
-                  "%.0f records/s, peak RSS %.1f MB, database %.1f MB (%.2f x the input file)",
-                  stats->lines, stats->imported, stats->skipped, stats->seconds,
-                  stats->seconds > 0 ? stats->imported / stats->seconds : 0.0,
-                  stats->peak_rss_kb / 1024.0, stats->database_bytes / 1e6,
-                  stats->input_bytes ? double(stats->database_bytes) / stats->input_bytes : 0.0);
-    gosl::log::Notice(summary);
+    gosl::log::Notice("import done: " + stats->Summary());
   }
   if (!config.export_file.empty()) {
     auto stats = gosl::ExportCsv(config.export_file, store);
@@ -70,7 +47,7 @@ bool ImportAndExport(const gosl::Config& config, gosl::Store& store) {
       return false;
     }
     gosl::log::Notice("export done: " + std::to_string(stats->records) + " keys and " +
-                      std::to_string(stats->old_names) + " earlier names written to '" +
+                      std::to_string(stats->old_names) + " earlier names in '" +
                       config.export_file + "'");
   }
   return true;
@@ -81,7 +58,7 @@ bool ImportAndExport(const gosl::Config& config, gosl::Store& store) {
 int main(int argc, char* argv[]) {
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up costs its answer, not the process
   try {
-    const gosl::Config config = gosl::ParseConfig(argc, argv, BinaryDirectory(argv[0]));
+    const gosl::Config config = gosl::ParseConfig(argc, argv, gosl::BinaryDirectory(argv[0]));
     if (config.help) std::cout << gosl::HelpText();
     if (config.version) std::cout << gosl::VersionText();
     if (config.help || config.version) return 0;

@@ -59,6 +59,11 @@ struct Config {
 // values, or a --config file that cannot be read.
 Config ParseConfig(int argc, const char* const argv[], const std::string& binary_dir);
 
+// The directory of the running binary (where config.ini, the database and
+// the log live by default): /proc/self/exe, or argv[0] where there is no
+// /proc (a chroot), or the working directory.
+std::string BinaryDirectory(const char* argv0);
+
 // The --help text: usage, modes and every option with its default.
 std::string HelpText();
 

@@ -34,6 +34,9 @@ struct ImportStats {
   long peak_rss_kb = 0;     // of the whole process, at the end
   uint64_t input_bytes = 0;     // the file as given (compressed or not)
   uint64_t database_bytes = 0;  // the database directory afterwards
+
+  // One line for the operator: counts, time, records/s, peak RSS, size.
+  std::string Summary() const;
 };
 
 // Imports options.file into the store's database. Returns kIOError when the
