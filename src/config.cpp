@@ -10,6 +10,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "gosl/parameters.hpp"
+#include "gosl/text.hpp"
+
 namespace gosl {
 namespace {
 
@@ -175,8 +178,7 @@ class Values {
 
   bool Flag(const char* name) const {
     if (!Has(name)) return false;
-    std::string v = Text(name);
-    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string v = AsciiLowered(Text(name));
     if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
     if (v == "false" || v == "0" || v == "no" || v == "off") return false;
     throw OptionError("--" + std::string(name) + " must be true or false, not '" + Text(name) +
@@ -279,10 +281,9 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
   }
   if (values.Has("import-grid")) {
     config.import_grid = values.Text("import-grid");
-    if (config.import_grid.empty() || config.import_grid.size() > 64 ||
-        config.import_grid.find_first_of(std::string("\0\r\n\t", 4)) != std::string::npos) {
-      throw OptionError("--import-grid must be a grid name of 1 to 64 bytes, not '" +
-                        config.import_grid + "'");
+    if (config.import_grid.empty()) throw OptionError("--import-grid needs a grid name");
+    if (Status s = CheckGridName(config.import_grid, "--import-grid"); !s.ok()) {
+      throw OptionError(s.message());
     }
   }
   if (values.Has("export")) {

@@ -90,7 +90,9 @@ Result<std::vector<Result<WhatRecord>>> ParsePairs(std::string_view text) {
   return pairs;
 }
 
-Status CheckGrid(std::string_view grid, const char* what) {
+}  // namespace
+
+Status CheckGridName(std::string_view grid, const char* what) {
   if (grid.size() > kMaxGridBytes || !IsValidUtf8(grid)) {
     return Status::InvalidArgument(std::string(what) + " is not a grid name of at most " +
                                    std::to_string(kMaxGridBytes) + " UTF-8 bytes");
@@ -102,8 +104,6 @@ Status CheckGrid(std::string_view grid, const char* what) {
   }
   return Status::OK();
 }
-
-}  // namespace
 
 Result<Parameters> ParseParameters(const Request& request) {
   if (request.body_too_large) {
@@ -159,7 +159,7 @@ Result<Parameters> ParseParameters(const Request& request) {
     if (!parsed.ok()) return parsed.status();
     params.pairs = std::move(parsed).value();
   }
-  if (Status grid = CheckGrid(request.grid, "X-SecondLife-Shard header"); !grid.ok()) return grid;
+  if (Status grid = CheckGridName(request.grid, "X-SecondLife-Shard header"); !grid.ok()) return grid;
   params.grid = request.grid;
   if (params.name && !params.name->hypergrid_host().empty()) {
     params.explicit_grid = params.name->hypergrid_host();
@@ -174,7 +174,7 @@ Result<Parameters> ParseParameters(const Request& request) {
       }
       params.all_grids = true;
     } else {
-      if (Status s = CheckGrid(*grid, "grid"); !s.ok()) return s;
+      if (Status s = CheckGridName(*grid, "grid"); !s.ok()) return s;
       params.explicit_grid = *grid;
     }
   }

@@ -598,10 +598,11 @@ std::string Question(const PeerRequest& r) {
   std::string q(1, static_cast<char>(r.op));
   q += r.only_grid ? '1' : '0';
   if (r.op == PeerOp::kFindByKey) return q.append(r.key.bytes());
+  // The lookup form, plus a Hypergrid name's host (which the lookup form drops).
+  const size_t at = std::min(r.name.find('@'), r.name.size());
   q += LookupForm(r.name);
   q += '\0';
-  q += AsciiLowered(r.name.substr(r.name.find('@') == std::string::npos ? r.name.size()
-                                                                         : r.name.find('@')));
+  q += AsciiLowered(std::string_view(r.name).substr(at));
   q += '\0';
   return q + r.grid;
 }
@@ -819,9 +820,9 @@ Result<AvatarRecord> Store::FindNameLocal(const AvatarName& name, const GridChoi
 
 Result<std::vector<AvatarRecord>> Store::FindAllGridsLocal(const AvatarName& name) {
   std::vector<AvatarRecord> records;
-  const std::string prefix = NameKey(name.lookup(), "") ;  // 'n' + lookup + '\0'
+  const std::string prefix = NameKey(name.lookup(), "");  // 'n' + lookup + '\0'
   std::string value;
-  leveldb::Status s = db()->Get(leveldb::ReadOptions(), kNamePrefix + name.lookup(), &value);
+  leveldb::Status s = db()->Get(leveldb::ReadOptions(), NameKey(name.lookup(), kMainGrid), &value);
   if (s.ok()) {
     auto base = DecodeNameEntry(name.lookup(), value);
     if (!base.ok()) return base.status();

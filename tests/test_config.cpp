@@ -150,3 +150,17 @@ TEST_CASE("the shipped config.ini is valid and says what the defaults are", "[co
 }
 
 }  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("--import-grid is checked as a grid name is everywhere else", "[config]") {
+  test::TempDir bin;
+  CHECK(Parse({"--import-grid", "OSGrid"}, bin.path()).import_grid == "OSGrid");
+  CHECK_THAT(Refusal({"--import-grid", ""}, bin.path()), Catch::Contains("--import-grid needs a grid name"));
+  CHECK_THAT(Refusal({"--import-grid", std::string(65, 'g')}, bin.path()),
+             Catch::Contains("--import-grid is not a grid name of at most 64 UTF-8 bytes"));
+  CHECK_THAT(Refusal({"--import-grid", "Bad\x01Grid"}, bin.path()),
+             Catch::Contains("--import-grid contains a control character"));
+}
+
+}  // namespace gosl
