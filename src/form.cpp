@@ -87,6 +87,8 @@ Result<FormPairs> DecodeForm(std::string_view encoded) {
     }
     auto value = PercentDecode(raw_value);
     if (!value.ok()) {
+      // The registration secret is never quoted back, not even in part.
+      if (name.value() == "token") return Status::InvalidArgument("parameter 'token': bad %-escape");
       return Status::InvalidArgument("parameter '" + shown + "': " + value.status().message());
     }
     if (!IsValidUtf8(value.value())) {

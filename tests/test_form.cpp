@@ -85,7 +85,8 @@ TEST_CASE("a form with bad encoding is refused naming the parameter", "[form]") 
       {"name=%C3%28", "parameter 'name' is not valid UTF-8"},
       {"name=a%00b", "parameter 'name' contains a NUL byte"},
       {"na%ZZme=x", "parameter name 'na%ZZme': bad %-escape at '%ZZ'"},
-      {"%FF=x", "parameter name '\xFF' is not valid UTF-8 text"},
+      // The byte is shown escaped: an answer is valid UTF-8 whatever it quotes.
+      {"%FF=x", "parameter name '\\xff' is not valid UTF-8 text"},
   };
   for (const Row& row : rows) {
     INFO(row.encoded);
@@ -94,6 +95,12 @@ TEST_CASE("a form with bad encoding is refused naming the parameter", "[form]") 
     CHECK(pairs.status().code() == Code::kInvalidArgument);
     CHECK(pairs.status().message() == row.message);
   }
+}
+
+TEST_CASE("a malformed token= is refused without quoting any of it", "[form]") {
+  auto pairs = DecodeForm("name=a&token=s3cret%zzmore");
+  REQUIRE_FALSE(pairs.ok());
+  CHECK(pairs.status().message() == "parameter 'token': bad %-escape");
 }
 
 }  // namespace gosl

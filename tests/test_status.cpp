@@ -13,6 +13,17 @@ TEST_CASE("user text is made one safe line", "[status]") {
   CHECK(Sanitized("abcd\xE2\x82\xAC", 5) == "abcd...");
 }
 
+TEST_CASE("bytes that are no UTF-8 are escaped, so answers stay valid UTF-8", "[status]") {
+  // Found by fuzz_request: a parameter name of raw bytes was echoed as is.
+  CHECK(Sanitized("n\x9f\x92mini") == "n\\x9f\\x92mini");
+  CHECK(Sanitized("J\xC3\xBCrgen \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+        "J\xC3\xBCrgen \xE2\x82\xAC \xF0\x9F\x98\x80");
+  CHECK(Sanitized("\xC0\xAF") == "\\xc0\\xaf");            // overlong
+  CHECK(Sanitized("\xED\xA0\x80") == "\\xed\\xa0\\x80");   // a surrogate
+  CHECK(Sanitized("\xE2\x82") == "\\xe2\\x82");            // cut short
+  CHECK(Sanitized("\xF4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");  // past U+10FFFF
+}
+
 TEST_CASE("a Result holds a value or a non-OK status", "[status]") {
   Result<int> good = 7;
   CHECK(good.ok());
