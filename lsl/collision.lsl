@@ -11,8 +11,10 @@
 //   Make it a doorway, a welcome mat or a teleport landing point: a big, invisible prim
 //   where people arrive catches everyone, at no cost to the region while nobody passes.
 //
-// The ONE line to edit
+// The line to edit (two with writes = token)
 //   string SERVICE_URL = ...   -> the address of your gosl-basics.fcgi (https:// is fine).
+//   string TOKEN = "";         -> only when the service has writes = token: its secret
+//                                 (sent in the POST body, which Apache does not log).
 //
 // Limits it touches
 //   HTTP throttle: Second Life allows about 25 requests per 20 s per object (all scripts in
@@ -37,6 +39,7 @@
 //   Lookups by old W-Hat scripts (?terse=1&name=...) keep working on this service.
 
 string SERVICE_URL = "https://example.com/name2key/gosl-basics.fcgi";
+string TOKEN = "";             // writes = token only: the service's secret
 
 integer BATCH_PAIRS = 50;       // pairs per request at most (the service takes 50)
 integer BATCH_BYTES = 6000;     // request body bytes at most (the service takes 8192)
@@ -138,6 +141,10 @@ send_batch()
         llOwnerSay("Dropped a pair too long to send: " + llGetSubString(llList2String(gQueue, 0), 0, 100));
         gQueue = llDeleteSubList(gQueue, 0, 0);
         return;
+    }
+    if (TOKEN != "")
+    {
+        body = "token=" + llEscapeURL(TOKEN) + "&" + body;
     }
     gSentAt = llGetUnixTime();
     gRequest = llHTTPRequest(SERVICE_URL, [HTTP_METHOD, "POST",

@@ -9,8 +9,10 @@
 //   (say, an OpenSimulator name over 63 bytes); refused pairs are reported to the owner once
 //   and not sent again. Touch it (owner only) for a count of what it did.
 //
-// The ONE line to edit
+// The line to edit (two with writes = token)
 //   string SERVICE_URL = ...   -> the address of your gosl-basics.fcgi (https:// is fine).
+//   string TOKEN = "";         -> only when the service has writes = token: its secret
+//                                 (sent in the POST body, which Apache does not log).
 //   Optional: SCAN_RANGE / SCAN_EVERY below.
 //
 // Limits it touches
@@ -36,6 +38,7 @@
 //   Lookups by old W-Hat scripts (?terse=1&name=...) keep working on this service.
 
 string SERVICE_URL = "https://example.com/name2key/gosl-basics.fcgi";
+string TOKEN = "";             // writes = token only: the service's secret
 
 float SCAN_RANGE = 96.0;        // metres; 96 is the maximum
 float SCAN_EVERY = 30.0;        // seconds between sweeps
@@ -140,6 +143,10 @@ send_batch()
         llOwnerSay("Dropped a pair too long to send: " + llGetSubString(llList2String(gQueue, 0), 0, 100));
         gQueue = llDeleteSubList(gQueue, 0, 0);
         return;
+    }
+    if (TOKEN != "")
+    {
+        body = "token=" + llEscapeURL(TOKEN) + "&" + body;
     }
     gSentAt = llGetUnixTime();
     gRequest = llHTTPRequest(SERVICE_URL, [HTTP_METHOD, "POST",

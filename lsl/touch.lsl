@@ -8,8 +8,10 @@
 //   line per registration ("registered Name"), or the reason when it failed.
 //   Touching again while your registration is still waiting does nothing more.
 //
-// The ONE line to edit
+// The line to edit (two with writes = token)
 //   string SERVICE_URL = ...   -> the address of your gosl-basics.fcgi (https:// is fine).
+//   string TOKEN = "";         -> only when the service has writes = token: its secret
+//                                 (sent in the POST body, which Apache does not log).
 //
 // Limits it touches
 //   HTTP throttle: Second Life allows about 25 requests per 20 s per object (all scripts in
@@ -28,6 +30,7 @@
 //   The service still reads "amp;key" as "key" for copies of the old script in the wild.
 
 string SERVICE_URL = "https://example.com/name2key/gosl-basics.fcgi";
+string TOKEN = "";             // writes = token only: the service's secret
 
 integer MAX_WAITING = 20;       // touchers queued at most
 integer MAX_IN_FLIGHT = 5;      // requests waiting for their answer at most
@@ -98,8 +101,19 @@ pump()
         integer tries = llList2Integer(gTries, found) + 1;
         dequeue(found);
         gLastSent = llGetTime();
-        key req = llHTTPRequest(SERVICE_URL + "?name=" + llEscapeURL(name) + "&key=" + id,
-            [HTTP_METHOD, "GET", HTTP_VERBOSE_THROTTLE, FALSE], "");
+        key req;
+        if (TOKEN == "")
+        {
+            req = llHTTPRequest(SERVICE_URL + "?name=" + llEscapeURL(name) + "&key=" + id,
+                [HTTP_METHOD, "GET", HTTP_VERBOSE_THROTTLE, FALSE], "");
+        }
+        else
+        {
+            // The secret goes in the body: Apache logs query strings.
+            req = llHTTPRequest(SERVICE_URL, [HTTP_METHOD, "POST",
+                HTTP_MIMETYPE, "application/x-www-form-urlencoded", HTTP_VERBOSE_THROTTLE, FALSE],
+                "name=" + llEscapeURL(name) + "&key=" + id + "&token=" + llEscapeURL(TOKEN));
+        }
         if (req == NULL_KEY)
         {
             retry_or_give_up(name, id, tries, "the object's HTTP requests are throttled");

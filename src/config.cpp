@@ -1,8 +1,10 @@
 #include "gosl/config.hpp"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -33,7 +35,7 @@ struct OptionRow {
   const char* help;
 };
 
-constexpr std::array<OptionRow, 23> kOptions{{
+constexpr std::array<OptionRow, 29> kOptions{{
     {"help,h", nullptr, Kind::kFlag, 0, 0, "", "print this help and exit"},
     {"version", nullptr, Kind::kFlag, 0, 0, "", "print the version and exit"},
     {"config", nullptr, Kind::kText, 0, 0, "config.ini beside the binary",
@@ -50,6 +52,10 @@ constexpr std::array<OptionRow, 23> kOptions{{
      "the grid an --import file is from (W-Hat's export is Production)"},
     {"export", "options.exportFilename", Kind::kText, 0, 0, "",
      "write the database as a W-Hat CSV (.gz/.bz2 by extension), then exit or go on"},
+    {"create", nullptr, Kind::kFlag, 0, 0, "",
+     "make an empty database when there is none (serving never makes one), then exit or go on"},
+    {"repair", nullptr, Kind::kFlag, 0, 0, "",
+     "rebuild a damaged database from what can be read (stop the service first), then exit"},
     {"batchblock,b", "config.BATCH_BLOCK", Kind::kNumber, 1, 1000000, "10000",
      "records per committed batch during --import"},
     {"loopbatch,l", "config.loopBatch", Kind::kNumber, 1, 1000000000, "100000",
@@ -61,6 +67,14 @@ constexpr std::array<OptionRow, 23> kOptions{{
     {"port,p", "config.myPort", Kind::kNumber, 1, 65535, "3000", "--server port"},
     {"bind", "config.bind", Kind::kText, 0, 0, "127.0.0.1",
      "--server address (numeric; 0.0.0.0 to be reached from Second Life)"},
+    {"writes", "options.writes", Kind::kText, 0, 0, "sl-only",
+     "who may register names: open, sl-only (Second Life scripts), token or off"},
+    {"token", "options.token", Kind::kText, 0, 0, "",
+     "writes = token: the secret registrations send as token= (set it in config.ini)"},
+    {"owners", "options.owners", Kind::kText, 0, 0, "any",
+     "writes = sl-only: owner keys allowed to register, separated by commas"},
+    {"registrations-per-minute", "options.registrationsPerMinute", Kind::kNumber, 0, 100000,
+     "120", "registration requests per minute per address and per owner (0: no limit)"},
     {"debug,d", "log.logLevel", Kind::kText, 0, 0, "INFO",
      "log level: DEBUG, INFO, NOTICE, WARNING, ERROR or CRITICAL"},
     {"log-file", "log.Filename", Kind::kText, 0, 0, "gosl.log", "log file, relative to --dir"},
@@ -148,7 +162,13 @@ void StoreIniFile(const std::string& path, const po::options_description& cli_de
   try {
     ini = po::parse_config_file(in, IniOptions(), /*allow_unregistered=*/false);
   } catch (const po::error& e) {
-    throw OptionError(path + ": " + e.what());
+    // Program_options quotes a malformed line whole: never one with the secret.
+    const std::string what = e.what();
+    if (AsciiLowered(what).find("token") != std::string::npos) {
+      throw OptionError(path + ": a malformed line with 'token' in it (not shown: it may hold "
+                               "the secret); write it as token = VALUE");
+    }
+    throw OptionError(path + ": " + what);
   }
   po::parsed_options renamed(&cli_desc);
   for (po::option option : ini.options) {
@@ -213,6 +233,52 @@ class Values {
   const po::variables_map& vm_;
   const std::string& ini_file_;
 };
+
+std::vector<Uuid> ParseOwners(const std::string& text) {
+  std::vector<Uuid> owners;
+  std::string word;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    const char c = i < text.size() ? text[i] : ',';
+    if (c != ',' && c != ' ' && c != '\t') {
+      word += c;
+      continue;
+    }
+    if (word.empty()) continue;
+    auto key = Uuid::Parse(word);
+    if (!key.ok()) throw OptionError("--owners: '" + Sanitized(word, 40) + "' is not an avatar key");
+    owners.push_back(key.value());
+    word.clear();
+  }
+  return owners;
+}
+
+AccessPolicy ParseAccess(const Values& values) {
+  AccessPolicy access;
+  if (values.Has("writes")) {
+    auto mode = ParseWriteMode(values.Text("writes"));
+    if (!mode.ok()) throw OptionError("--" + mode.status().message());
+    access.writes = mode.value();
+  }
+  if (values.Has("token")) {
+    // Never quoted back: the message names the rule, not the value.
+    access.token = values.Text("token");
+    if (access.token.size() < 8 || access.token.size() > 256) {
+      throw OptionError("--token must be 8 to 256 characters long");
+    }
+    for (char c : access.token) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+        throw OptionError("--token must not contain spaces or control characters");
+      }
+    }
+  }
+  if (access.writes == WriteMode::kToken && access.token.empty()) {
+    throw OptionError("--writes token needs a token (token = ... in config.ini)");
+  }
+  if (values.Has("owners")) access.owners = ParseOwners(values.Text("owners"));
+  access.registrations_per_minute = static_cast<unsigned>(
+      values.Number("registrations-per-minute", access.registrations_per_minute));
+  return access;
+}
 
 std::string Absolute(const std::string& path, const fs::path& base) {
   fs::path p(path);
@@ -293,6 +359,11 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
   config.batch_records = values.Number("batchblock", config.batch_records);
   config.progress_records = values.Number("loopbatch", config.progress_records);
 
+  config.create = values.Flag("create");
+  config.repair = values.Flag("repair");
+  if (config.repair && (config.create || !config.import_file.empty())) {
+    throw OptionError("--repair runs alone (not with --create or --import)");
+  }
   config.server = values.Flag("server");
   config.shell = values.Flag("shell");
   if (config.server && config.shell) throw OptionError("--server and --shell exclude each other");
@@ -304,6 +375,8 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
     throw OptionError("--bind must be a numeric IPv4 or IPv6 address, not '" + config.bind + "'");
   }
 
+  config.access = ParseAccess(values);
+
   if (values.Has("debug")) {
     auto level = log::ParseLevel(values.Text("debug"));
     if (!level.ok()) throw OptionError("--debug: " + level.status().message());
@@ -313,6 +386,100 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
   config.log_max_size_mb = values.Number("log-max-size", config.log_max_size_mb);
   config.log_max_backups = values.Number("log-max-backups", config.log_max_backups);
   return config;
+}
+
+LiveConfig::LiveConfig(int argc, const char* const argv[], std::string binary_dir, Config initial,
+                       std::chrono::milliseconds settle)
+    : args_(argv, argv + argc),
+      binary_dir_(std::move(binary_dir)),
+      settle_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(settle).count()) {
+  watched_ = initial.config_file;
+  const bool config_named = std::find_if(args_.begin(), args_.end(), [](const std::string& a) {
+                              return a.rfind("--config", 0) == 0;
+                            }) != args_.end();
+  if (watched_.empty() && !config_named) watched_ = (fs::path(binary_dir_) / "config.ini").string();
+  stamp_ = Stamp(watched_);
+  current_ = std::make_shared<const Config>(std::move(initial));
+  next_check_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+}
+
+LiveConfig::FileStamp LiveConfig::Stamp(const std::string& path) {
+  FileStamp stamp;
+  struct stat st {};
+  if (path.empty() || stat(path.c_str(), &st) != 0) return stamp;
+  stamp.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  stamp.size = st.st_size;
+  stamp.inode = static_cast<long long>(st.st_ino);
+  return stamp;
+}
+
+std::shared_ptr<const Config> LiveConfig::Current() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_check_) return current_;
+    next_check_ = now + std::chrono::seconds(1);
+  }
+  CheckNow();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_;
+}
+
+void LiveConfig::CheckNow() {
+  const FileStamp stamp = Stamp(watched_);
+  std::shared_ptr<const Config> before;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stamp == stamp_) return;
+    // A file being uploaded is read once it has not changed for a while
+    // (an FTP upload empties it first); until then, the next look tries.
+    const auto age_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() -
+                        stamp.mtime_ns;
+    if (stamp.size >= 0 && age_ns < settle_ns_) return;
+    const bool vanished = stamp.size < 0 && stamp_.size >= 0;
+    stamp_ = stamp;
+    before = current_;
+    if (vanished) {
+      // Deleted, or replaced by a rename not done yet: not "all defaults".
+      log::Warning("config '" + watched_ + "' is gone: the settings in force stay");
+      return;
+    }
+  }
+  std::vector<const char*> argv;
+  for (const std::string& arg : args_) argv.push_back(arg.c_str());
+  Config parsed;
+  try {
+    parsed = ParseConfig(static_cast<int>(argv.size()), argv.data(), binary_dir_);
+  } catch (const StartupError& e) {
+    std::string why = e.what();
+    why = why.substr(0, why.find('\n'));
+    log::Error("config '" + watched_ + "' changed but is not used, the settings in force stay: " +
+               Sanitized(why, 300));
+    return;
+  }
+  // Only what can change under a running server is taken.
+  auto next = std::make_shared<Config>(*before);
+  next->access = parsed.access;
+  next->log_level = parsed.log_level;
+  const bool restart_needed =
+      parsed.dir != before->dir || parsed.database_name != before->database_name ||
+      parsed.memory_budget_mb != before->memory_budget_mb || parsed.port != before->port ||
+      parsed.bind != before->bind || parsed.log_file != before->log_file ||
+      parsed.log_max_size_mb != before->log_max_size_mb ||
+      parsed.log_max_backups != before->log_max_backups;
+  log::Notice("config '" + watched_ + "' reloaded: writes = " +
+              std::string(WriteModeName(next->access.writes)) + ", " +
+              std::to_string(next->access.owners.size()) + " owners listed, " +
+              std::to_string(next->access.registrations_per_minute) +
+              " registrations per minute" +
+              (restart_needed ? "; paths, port, memory and log file settings take effect at "
+                                "the next start"
+                              : ""));
+  log::SetLevel(next->log_level);  // after the line above, which a higher level would hide
+  std::lock_guard<std::mutex> lock(mutex_);
+  current_ = std::move(next);
 }
 
 std::string HelpText() {

@@ -122,9 +122,19 @@ std::string Summarise(const Outcome& o) {
 
 }  // namespace
 
-Response Handle(const Request& request, Store& store) {
+Response Handle(const Request& request, Store& store, Gate* gate) {
+  // Asked first, so a changed config.ini is seen on every kind of request.
+  const std::shared_ptr<const AccessPolicy> policy = gate ? gate->Policy() : nullptr;
   Result<Parameters> params = ParseParameters(request);
   if (!params.ok()) return Refused(params.status());
+  if (policy) {
+    Admission admission = AdmitRegistration(*policy, request, params.value(), &gate->limiter());
+    if (!admission.status.ok()) {
+      Response response = Refused(admission.status);
+      response.retry_after_s = admission.retry_after_s;
+      return response;
+    }
+  }
   Result<Outcome> outcome = Decide(params.value(), store);
   if (!outcome.ok()) return Refused(outcome.status());
   Response response = Render(outcome.value(), params->compat, params->format);
@@ -132,13 +142,13 @@ Response Handle(const Request& request, Store& store) {
   return response;
 }
 
-Response Serve(const Request& request, Store& store) {
+Response Serve(const Request& request, Store& store, Gate* gate) {
   auto start = std::chrono::steady_clock::now();
   Response response;
   try {
-    response = Handle(request, store);
+    response = Handle(request, store, gate);
   } catch (const std::exception& e) {
-    response = ErrorResponse(Status::IOError("internal error"));
+    response = ErrorResponse(Status::Internal("internal error"));
     response.summary = std::string("exception: ") + Sanitized(e.what(), 120);
   }
   auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -66,6 +66,8 @@ Request RequestFromParams(GetParam get) {
   request.query = value("QUERY_STRING");
   request.content_type = value("CONTENT_TYPE");
   request.grid = value("HTTP_X_SECONDLIFE_SHARD");
+  request.object_key = value("HTTP_X_SECONDLIFE_OBJECT_KEY");
+  request.owner_key = value("HTTP_X_SECONDLIFE_OWNER_KEY");
   request.remote_addr = value("REMOTE_ADDR");
   return request;
 }
@@ -74,7 +76,11 @@ std::string RenderCgi(const Request& request, const Response& response) {
   std::string out = "Status: " + std::to_string(response.status) + " " +
                     std::string(ReasonPhrase(response.status)) +
                     "\r\nContent-Type: " + response.content_type +
-                    "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+                    "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n";
+  if (response.retry_after_s > 0) {
+    out += "Retry-After: " + std::to_string(response.retry_after_s) + "\r\n";
+  }
+  out += "\r\n";
   if (request.method != "HEAD") out += response.body;
   return out;
 }
@@ -89,7 +95,7 @@ bool StdinIsListeningSocket() {
 
 bool EnvironmentIsCgi() { return std::getenv("GATEWAY_INTERFACE") != nullptr; }
 
-int RunFastCgi(Store& store) {
+int RunFastCgi(Store& store, Gate& gate) {
   InstallStopHandlers();
   if (FCGX_Init() != 0) {
     log::Critical("FastCGI: FCGX_Init failed");
@@ -113,7 +119,7 @@ int RunFastCgi(Store& store) {
       int got = FCGX_GetStr(request.body.data(), static_cast<int>(length), fcgi.in);
       request.body.resize(got > 0 ? static_cast<size_t>(got) : 0);
     }
-    const std::string out = RenderCgi(request, Serve(request, store));
+    const std::string out = RenderCgi(request, Serve(request, store, &gate));
     FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);
     FCGX_Finish_r(&fcgi);
   }
@@ -126,7 +132,7 @@ int RunFastCgi(Store& store) {
   return 1;
 }
 
-int RunCgiOnce(Store& store) {
+int RunCgiOnce(Store& store, Gate& gate) {
   Request request = RequestFromParams([](const char* name) { return std::getenv(name); });
   size_t length = ParseContentLength(std::getenv("CONTENT_LENGTH"), request.body_too_large);
   request.body.resize(length);
@@ -138,7 +144,7 @@ int RunCgiOnce(Store& store) {
     done += static_cast<size_t>(got);
   }
   request.body.resize(done);
-  const std::string out = RenderCgi(request, Serve(request, store));
+  const std::string out = RenderCgi(request, Serve(request, store, &gate));
   size_t written = 0;
   while (written < out.size()) {
     ssize_t put = ::write(1, out.data() + written, out.size() - written);

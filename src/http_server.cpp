@@ -42,6 +42,8 @@ Request ToRequest(const http::request<http::string_body>& message, const std::st
   request.body = message.body();
   request.content_type = std::string(message[http::field::content_type]);
   request.grid = std::string(message["X-SecondLife-Shard"]);
+  request.object_key = std::string(message["X-SecondLife-Object-Key"]);
+  request.owner_key = std::string(message["X-SecondLife-Owner-Key"]);
   request.remote_addr = remote;
   return request;
 }
@@ -50,7 +52,8 @@ Request ToRequest(const http::request<http::string_body>& message, const std::st
 // keeps the connection alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Store& store) : stream_(std::move(socket)), store_(store) {
+  Session(tcp::socket&& socket, Store& store, Gate& gate)
+      : stream_(std::move(socket)), store_(store), gate_(gate) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string();
@@ -83,7 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return Close();  // the client left, timed out, or reset the connection
 
     const auto& message = parser_->get();
-    Response response = Serve(ToRequest(message, remote_), store_);
+    Response response = Serve(ToRequest(message, remote_), store_, &gate_);
     Write(response, message.keep_alive(), message.method() == http::verb::head,
           message.version());
   }
@@ -98,6 +101,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(const Response& response, bool keep_alive, bool head, unsigned version) {
     response_.emplace(static_cast<http::status>(response.status), version);
     response_->set(http::field::content_type, response.content_type);
+    if (response.retry_after_s > 0) {
+      response_->set(http::field::retry_after, std::to_string(response.retry_after_s));
+    }
     response_->keep_alive(keep_alive);
     response_->body() = response.body;
     response_->prepare_payload();
@@ -118,6 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Store& store_;
+  Gate& gate_;
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -126,8 +133,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& io, tcp::acceptor&& acceptor, Store& store)
-      : io_(io), acceptor_(std::move(acceptor)), store_(store), pause_(io) {}
+  Listener(net::io_context& io, tcp::acceptor&& acceptor, Store& store, Gate& gate)
+      : io_(io), acceptor_(std::move(acceptor)), store_(store), gate_(gate), pause_(io) {}
 
   void Accept() {
     acceptor_.async_accept(net::make_strand(io_),
@@ -137,7 +144,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (!ec) {
-      std::make_shared<Session>(std::move(socket), store_)->Start();
+      std::make_shared<Session>(std::move(socket), store_, gate_)->Start();
     } else if (ec != net::error::operation_aborted) {
       // Out of descriptors: pause instead of spinning (and flooding the log).
       log::Warning("--server: accept failed: " + ec.message());
@@ -153,12 +160,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   net::io_context& io_;
   tcp::acceptor acceptor_;
   Store& store_;
+  Gate& gate_;
   net::steady_timer pause_;
 };
 
 }  // namespace
 
-int RunHttpServer(Store& store, const HttpServerOptions& options) {
+int RunHttpServer(Store& store, Gate& gate, const HttpServerOptions& options) {
   net::io_context io(options.threads);
   beast::error_code ec;
   // make_address is inet_pton: no resolver, nothing glibc's NSS must load.
@@ -183,7 +191,7 @@ int RunHttpServer(Store& store, const HttpServerOptions& options) {
   log::Notice("--server: listening on http://" + local.address().to_string() + ":" +
               std::to_string(local.port()) + "/, database " + store.path());
 
-  std::make_shared<Listener>(io, std::move(acceptor), store)->Accept();
+  std::make_shared<Listener>(io, std::move(acceptor), store, gate)->Accept();
   net::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&io](beast::error_code, int) { io.stop(); });
 

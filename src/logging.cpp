@@ -47,7 +47,7 @@ spdlog::level::level_enum ToSpdlog(Level level) {
 // one process rotates at a time under flock(2) on "<log>.lock", after
 // checking nobody rotated first; and a process whose file was renamed away
 // reopens the new one before its next line (what it wrote meanwhile is in
-// <log>.1: nothing is lost).
+// gosl.1.log: nothing is lost).
 class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   SharedRotatingFileSink(std::string path, size_t max_bytes, size_t max_backups)
@@ -206,6 +206,13 @@ Status SetUp(const LogOptions& options) {
   logger->flush_on(spdlog::level::trace);
   Replace(std::move(logger), static_cast<int>(options.level));
   return status;
+}
+
+void SetLevel(Level level) {
+  std::lock_guard<std::mutex> lock(logger_mutex);
+  if (!current_logger) return;
+  current_logger->set_level(ToSpdlog(level));
+  current_level = static_cast<int>(level);
 }
 
 void ShutDown() { Replace(nullptr, static_cast<int>(Level::kCritical) + 1); }

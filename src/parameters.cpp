@@ -9,7 +9,7 @@
 namespace gosl {
 namespace {
 
-enum class Field { kName, kKey, kCompat, kFormat, kPairs, kGrid, kCount };
+enum class Field { kName, kKey, kCompat, kFormat, kPairs, kGrid, kToken, kCount };
 
 struct FieldSpelling {
   std::string_view spelling;
@@ -18,7 +18,7 @@ struct FieldSpelling {
 
 // Every spelling a caller may use. "amp;key" is what old touch.lsl copies
 // produce by writing "&amp;key=" into a URL.
-constexpr std::array<FieldSpelling, 7> kSpellings{{
+constexpr std::array<FieldSpelling, 8> kSpellings{{
     {"name", Field::kName},
     {"key", Field::kKey},
     {"amp;key", Field::kKey},
@@ -26,6 +26,7 @@ constexpr std::array<FieldSpelling, 7> kSpellings{{
     {"format", Field::kFormat},
     {"pairs", Field::kPairs},
     {"grid", Field::kGrid},
+    {"token", Field::kToken},
 }};
 
 // A grid name is echoed in answers and logs: keep it one short line.
@@ -176,8 +177,10 @@ Result<Parameters> ParseParameters(const Request& request) {
     } else {
       if (Status s = CheckGridName(*grid, "grid"); !s.ok()) return s;
       params.explicit_grid = *grid;
+      params.grid_parameter = true;
     }
   }
+  if (auto& token = raw[static_cast<size_t>(Field::kToken)]) params.token = std::move(*token);
   return params;
 }
 

@@ -81,6 +81,9 @@ Status StatusFrom(Code code, std::string message) {
     case Code::kTooLong: return Status::TooLong(std::move(message));
     case Code::kUnavailable: return Status::Unavailable(std::move(message));
     case Code::kIOError: return Status::IOError(std::move(message));
+    case Code::kForbidden: return Status::Forbidden(std::move(message));
+    case Code::kTooManyRequests: return Status::TooManyRequests(std::move(message));
+    case Code::kInternal: return Status::Internal(std::move(message));
     case Code::kCorruption: break;
   }
   return Status::Corruption(std::move(message));
@@ -108,7 +111,7 @@ bool DecodeReply(std::string_view in, PeerReply& r) {
   }
   r.cacheable = cacheable[0] == '1';
   auto value = static_cast<uint8_t>(code[0]);
-  if (value > static_cast<uint8_t>(Code::kCorruption)) return false;
+  if (value > static_cast<uint8_t>(Code::kInternal)) return false;
   r.status = StatusFrom(static_cast<Code>(value), std::move(message));
   size_t records = static_cast<uint8_t>(count[0]) | static_cast<uint8_t>(count[1]) << 8;
   r.records.clear();

@@ -95,7 +95,7 @@ Response Render(const Outcome& outcome, bool compat, Format format) {
 Response ErrorResponse(const Status& status) {
   Response response;
   response.status = HttpStatusFor(status.code());
-  response.body = Sanitized(status.message(), 200);  // one line whatever it quotes
+  response.body = Sanitized(status.message(), 400);  // one line whatever it quotes
   return response;
 }
 
@@ -107,9 +107,14 @@ int HttpStatusFor(Code code) {
     case Code::kNotFound: return 404;
     case Code::kTooLarge: return 413;
     case Code::kTooLong: return 414;
-    case Code::kUnavailable: return 503;
+    case Code::kForbidden: return 403;
+    case Code::kTooManyRequests: return 429;
+    // Store faults: the database is missing, unreadable, full or damaged.
+    // Each is a state that passes (or that --repair ends): "try again later".
+    case Code::kUnavailable:
     case Code::kIOError:
-    case Code::kCorruption: return 500;
+    case Code::kCorruption: return 503;
+    case Code::kInternal: return 500;
   }
   return 500;
 }
@@ -118,9 +123,11 @@ std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Unknown";

@@ -2,8 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -150,7 +151,10 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& path) {
   if (s.ok()) return Status::OK();
   std::string text = s.ToString();
   if (s.IsNotFound()) return Status::NotFound(text);
-  if (s.IsCorruption()) return Status::Corruption("database '" + path + "' is damaged: " + text);
+  if (s.IsCorruption()) {
+    return Status::Corruption("database '" + path + "' is damaged (stop the service and run " +
+                              "gosl-basics.fcgi --repair): " + text);
+  }
   if (text.find("/LOCK") != std::string::npos) {
     return Status::Unavailable("database '" + path + "' is in use by another process");
   }
@@ -486,8 +490,9 @@ class Store::WriteCounter {
     int fd = ::open((db_path + "/GOSL-WRITES").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) return nullptr;
     struct stat info {};
-    bool sized = ::fstat(fd, &info) == 0 &&
-                 (info.st_size >= 8 || ::ftruncate(fd, 8) == 0);
+    // Allocated, not just sized: a page of a sparse file mapped on a full
+    // disk would kill the process with SIGBUS when first written.
+    bool sized = ::fstat(fd, &info) == 0 && ::posix_fallocate(fd, 0, 8) == 0;
     void* map = sized ? ::mmap(nullptr, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
     ::close(fd);
     if (map == MAP_FAILED) return nullptr;
@@ -628,12 +633,17 @@ Status Store::OpenLocal(bool& lock_held_elsewhere) {
   options.block_size = kBlockBytes;
   options.max_open_files = MaxOpenFiles();
 
-  std::error_code ec;
-  const bool existed = std::filesystem::exists(options_.path + "/CURRENT", ec);
+  struct stat current {};
+  const bool existed = ::stat((options_.path + "/CURRENT").c_str(), &current) == 0;
+  if (!existed && errno != ENOENT && errno != ENOTDIR) {
+    return Status::Unavailable("cannot read database '" + options_.path + "': " +
+                               std::strerror(errno));
+  }
   // LevelDB makes the directory and its LOCK even when it may not create
   // the database: do not let it touch anything then.
   if (!existed && !options_.create_if_missing) {
-    return Status::Unavailable("no database at '" + options_.path + "'");
+    return Status::Unavailable("no database at '" + options_.path +
+                               "' (upload one, or make it with --import or --create)");
   }
   leveldb::DB* db = nullptr;
   leveldb::Status opened = leveldb::DB::Open(options, options_.path, &db);
@@ -673,6 +683,12 @@ Status Store::Open() {
   if (is_open()) return Status::OK();
   std::lock_guard<std::mutex> lock(open_mutex_);
   if (is_open()) return Status::OK();
+  if (retire_server_.exchange(false) && server_) {
+    // Another process took the database while this one reopened it: free
+    // the address so the new owner can answer the peers (and this process).
+    server_.reset();
+    server_running_ = false;
+  }
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
   const std::string address = PeerAddress(options_.path);
@@ -680,7 +696,9 @@ Status Store::Open() {
     bool lock_held_elsewhere = false;
     Status status = OpenLocal(lock_held_elsewhere);
     if (status.ok()) {
-      // The owner answers the other processes of this database.
+      // The owner answers the other processes of this database (its server
+      // lives on when the database was closed after a write fault).
+      if (server_) return Status::OK();
       if (Status started = StartPeerServer(); !started.ok()) {
         log::Warning("database '" + options_.path + "': other processes cannot share it yet: " +
                      started.message());
@@ -709,6 +727,37 @@ Status Store::RequireOwnership() {
 }
 
 Result<std::vector<AvatarRecord>> Store::Dispatch(const PeerRequest& request) {
+  Result<std::vector<AvatarRecord>> result = Route(request);
+  NoteHealth(result.status(), request.op == PeerOp::kRecord);
+  return result;
+}
+
+void Store::NoteHealth(const Status& status, bool write) {
+  const Code code = status.code();
+  const bool fault = code == Code::kUnavailable || code == Code::kIOError || code == Code::kCorruption;
+  if (!fault && !in_fault_.load(std::memory_order_relaxed)) return;  // the usual case
+  if (!fault && !status.ok() && !status.IsNotFound()) return;  // a bad request says nothing
+  // One cause whichever file it names: a full disk is one fault, whether
+  // LevelDB was writing its log, a table or its MANIFEST.
+  const std::string& message = status.message();
+  const size_t colon = message.rfind(": ");
+  const std::string cause = std::to_string(static_cast<int>(code)) +
+                            (colon == std::string::npos ? message : message.substr(colon + 2));
+  std::lock_guard<std::mutex> lock(fault_mutex_);
+  if (fault && cause != fault_) {
+    log::Error(Sanitized(message, 300) + " (answering 503 until this passes)");
+    fault_ = cause;
+    fault_on_write_ = write;
+    in_fault_ = true;
+  } else if (!fault && in_fault_.load() && (write || !fault_on_write_)) {
+    // A lookup that works says nothing of a write fault (a full disk).
+    log::Notice("database '" + options_.path + "' answers again");
+    fault_.clear();
+    in_fault_ = false;
+  }
+}
+
+Result<std::vector<AvatarRecord>> Store::Route(const PeerRequest& request) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
   for (;;) {
@@ -758,6 +807,60 @@ Result<std::vector<AvatarRecord>> Store::Forward(const PeerRequest& request, boo
 }
 
 Result<std::vector<AvatarRecord>> Store::Local(const PeerRequest& request) {
+  if (request.op == PeerOp::kRecord && write_fault_.load()) {
+    if (Status s = ReopenAfterWriteFault(); !s.ok()) return s;
+  }
+  if (!owns_database()) {
+    // A reopen failed: try again (the cause may be gone). Open() is not for
+    // here: this may be the peer server's thread, and Open() could connect
+    // the process to its own peer server.
+    std::lock_guard<std::mutex> opening(open_mutex_);
+    if (!owns_database()) {
+      if (Status s = ReopenLocked(); !s.ok()) return s;
+    }
+  }
+  bool write_failed = false;
+  Result<std::vector<AvatarRecord>> result = Status::Unavailable("");
+  {
+    std::shared_lock<std::shared_mutex> in_use(db_use_);
+    if (!db()) return Status::Unavailable("database '" + options_.path + "' is being reopened");
+    result = Answer(request, write_failed);
+  }
+  if (write_failed) write_fault_ = true;
+  return result;
+}
+
+Status Store::ReopenAfterWriteFault() {
+  // Reopening writes a new log and MANIFEST: on a disk still full it would
+  // fail and leave nothing to read from. Lookups go on meanwhile.
+  constexpr unsigned long long kMinFreeBytes = 1 << 20;
+  struct statvfs space {};
+  if (::statvfs(options_.path.c_str(), &space) == 0 &&
+      static_cast<unsigned long long>(space.f_bavail) * space.f_frsize < kMinFreeBytes) {
+    return Status::IOError("database '" + options_.path + "' cannot be written: " +
+                           std::strerror(ENOSPC));
+  }
+  // open_mutex_ first: Open() (which takes only that) must not see the
+  // database closed and open it while this thread is between the two.
+  std::lock_guard<std::mutex> opening(open_mutex_);
+  std::unique_lock<std::shared_mutex> exclusive(db_use_);
+  if (!write_fault_.load()) return Status::OK();  // another thread reopened it
+  write_fault_ = false;
+  delete db_.exchange(nullptr, std::memory_order_acq_rel);
+  resources_.reset();
+  return ReopenLocked();
+}
+
+Status Store::ReopenLocked() {
+  bool lock_held_elsewhere = false;
+  Status status = OpenLocal(lock_held_elsewhere);
+  // Another process took the database in between: it owns it now.
+  if (lock_held_elsewhere) retire_server_ = true;
+  if (status.ok()) log::Notice("database '" + options_.path + "' reopened after a failed write");
+  return status;
+}
+
+Result<std::vector<AvatarRecord>> Store::Answer(const PeerRequest& request, bool& write_failed) {
   auto one = [](Result<AvatarRecord> record) -> Result<std::vector<AvatarRecord>> {
     if (!record.ok()) return record.status();
     return std::vector<AvatarRecord>{std::move(record).value()};
@@ -785,6 +888,7 @@ Result<std::vector<AvatarRecord>> Store::Local(const PeerRequest& request) {
       options.sync = true;
       if (Status s = FromLevelDb(db()->Write(options, batch.writes_.get()), options_.path);
           !s.ok()) {
+        write_failed = true;
         return s;
       }
       // Before the answer: every peer's cache is stale from now on.
@@ -896,6 +1000,11 @@ Status Store::ForEachKey(const std::function<Status(const AvatarRecord&)>& visit
 Status Store::Scan(char prefix,
                    const std::function<Status(std::string_view, std::string_view)>& visit) {
   if (Status s = RequireOwnership(); !s.ok()) return s;
+  // Held across visit, which may look up (the exporter does): a second
+  // shared lock by the same thread, which pthread rwlocks (under
+  // std::shared_mutex) allow and grant even while a reopen waits.
+  std::shared_lock<std::shared_mutex> in_use(db_use_);
+  if (!db()) return Status::Unavailable("database '" + options_.path + "' was closed after a fault");
   leveldb::ReadOptions options;
   options.fill_cache = false;  // a full pass must not evict what lookups use
   std::unique_ptr<leveldb::Iterator> it(db()->NewIterator(options));
@@ -965,6 +1074,8 @@ Status Store::Commit(Batch& batch, bool sync) { return Write(batch.writes_.get()
 
 Status Store::Write(leveldb::WriteBatch* writes, bool sync) {
   if (Status s = RequireOwnership(); !s.ok()) return s;
+  std::shared_lock<std::shared_mutex> in_use(db_use_);
+  if (!db()) return Status::Unavailable("database '" + options_.path + "' was closed after a fault");
   leveldb::WriteOptions options;
   options.sync = sync;
   Status status = FromLevelDb(db()->Write(options, writes), options_.path);
@@ -1007,8 +1118,50 @@ Status AdoptTables(const std::string& staging_dir) {
 
 Status Store::CompactAll() {
   if (Status s = RequireOwnership(); !s.ok()) return s;
+  std::shared_lock<std::shared_mutex> in_use(db_use_);
+  if (!db()) return Status::Unavailable("database '" + options_.path + "' was closed after a fault");
   db()->CompactRange(nullptr, nullptr);
   return Status::OK();
+}
+
+Status RepairDatabase(const std::string& path, size_t& lost_files) {
+  lost_files = 0;
+  // RepairDB makes a database of any directory: an empty one (an upload
+  // not done yet) must stay as it is.
+  bool has_database_files = false;
+  std::error_code listing;
+  for (std::filesystem::directory_iterator it(path, listing), end; !listing && it != end;
+       it.increment(listing)) {
+    const std::string name = it->path().filename().string();
+    const std::string extension = it->path().extension().string();
+    has_database_files |= name == "CURRENT" || name.rfind("MANIFEST-", 0) == 0 ||
+                          extension == ".ldb" || extension == ".sst" || extension == ".log";
+  }
+  if (!has_database_files) return Status::Unavailable("no database at '" + path + "'");
+  auto count_lost = [&path] {
+    std::error_code ec;
+    size_t n = 0;
+    for (std::filesystem::directory_iterator it(path + "/lost", ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const std::string extension = it->path().extension().string();
+      n += extension == ".ldb" || extension == ".sst";  // not the old MANIFESTs and logs
+    }
+    return n;
+  };
+  const size_t lost_before = count_lost();
+  // RepairDB takes no lock of its own: hold LevelDB's, so no serving
+  // process can have the database open meanwhile.
+  leveldb::Env* env = leveldb::Env::Default();
+  leveldb::FileLock* lock = nullptr;
+  Status status = FromLevelDb(env->LockFile(path + "/LOCK", &lock), path);
+  if (!status.ok()) {
+    return Status::Unavailable("database '" + path +
+                               "' is in use by another process: stop the service first");
+  }
+  status = FromLevelDb(leveldb::RepairDB(path, BaseOptions()), path);
+  env->UnlockFile(lock);
+  lost_files = count_lost() - lost_before;
+  return status;
 }
 
 }  // namespace gosl

@@ -1,5 +1,8 @@
 #include "gosl/config.hpp"
 
+#include <chrono>
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "support/files.hpp"
@@ -161,6 +164,124 @@ TEST_CASE("--import-grid is checked as a grid name is everywhere else", "[config
              Catch::Contains("--import-grid is not a grid name of at most 64 UTF-8 bytes"));
   CHECK_THAT(Refusal({"--import-grid", "Bad\x01Grid"}, bin.path()),
              Catch::Contains("--import-grid contains a control character"));
+}
+
+}  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("write protection options: default sl-only, token, owners, rate", "[config]") {
+  test::TempDir bin;
+  Config defaults = Parse({}, bin.path());
+  CHECK(defaults.access.writes == WriteMode::kSlOnly);
+  CHECK(defaults.access.registrations_per_minute == 120);
+  CHECK(defaults.access.owners.empty());
+
+  test::WriteFile(bin.File("config.ini"),
+                  "[options]\n"
+                  "writes = token\n"
+                  "token = \"correct-horse-battery\"\n"
+                  "owners = aaaaaaaa-2222-3333-4444-555555555555, "
+                  "BBBBBBBB-2222-3333-4444-555555555555\n"
+                  "registrationsPerMinute = 30\n");
+  Config config = Parse({}, bin.path());
+  CHECK(config.access.writes == WriteMode::kToken);
+  CHECK(config.access.token == "correct-horse-battery");
+  REQUIRE(config.access.owners.size() == 2);
+  CHECK(config.access.owners[1].ToString() == "bbbbbbbb-2222-3333-4444-555555555555");
+  CHECK(config.access.registrations_per_minute == 30);
+  CHECK(Parse({"--writes", "off"}, bin.path()).access.writes == WriteMode::kOff);
+}
+
+TEST_CASE("bad write protection options are refused, the token never quoted", "[config]") {
+  test::TempDir bin;
+  struct Row {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Row rows[] = {
+      {{"--writes", "maybe"}, "--writes must be open, sl-only, token or off, not 'maybe'"},
+      {{"--writes", "token"}, "--writes token needs a token"},
+      {{"--token", "short"}, "--token must be 8 to 256 characters long"},
+      {{"--token", "has a space"}, "--token must not contain spaces or control characters"},
+      {{"--owners", "aaaaaaaa-2222-3333-4444-555555555555,nobody"},
+       "--owners: 'nobody' is not an avatar key"},
+      {{"--registrations-per-minute", "-1"},
+       "--registrations-per-minute must be a whole number from 0 to 100000"},
+      {{"--repair", "--create"}, "--repair runs alone"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.args[0]);
+    const std::string refusal = Refusal(row.args, bin.path());
+    CHECK(refusal.find(row.message) != std::string::npos);
+    CHECK(refusal.find("has a space") == std::string::npos);
+  }
+}
+
+TEST_CASE("a malformed line holding the token is refused without quoting it", "[config]") {
+  test::TempDir bin;
+  test::WriteFile(bin.File("config.ini"), "[options]\ntoken s3cret-value\n");
+  const std::string refusal = Refusal({}, bin.path());
+  CHECK(refusal.find("a malformed line with 'token' in it") != std::string::npos);
+  CHECK(refusal.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("a file being written is read once it has settled", "[config]") {
+  test::TempDir bin;
+  test::WriteFile(bin.File("config.ini"), "[options]\nwrites = open\n");
+  const char* argv[] = {"gosl-basics.fcgi"};
+  LiveConfig live(1, argv, bin.path(), ParseConfig(1, argv, bin.path()),
+                  std::chrono::milliseconds(60000));
+  test::WriteFile(bin.File("config.ini"), "[options]\nwrites = off\n");
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kOpen);  // just written: not yet
+}
+
+TEST_CASE("a changed config.ini is taken by a running process; a broken one is not",
+          "[config]") {
+  test::TempDir bin;
+  test::TempDir logs;
+  REQUIRE(log::SetUp({logs.File("gosl.log"), 1 << 20, 1, log::Level::kInfo, false}).ok());
+  test::WriteFile(bin.File("config.ini"), "[options]\nwrites = open\n");
+  const char* argv[] = {"gosl-basics.fcgi", "--port", "4000"};
+  const std::chrono::milliseconds now(0);  // no wait for the file to settle
+  LiveConfig live(3, argv, bin.path(), ParseConfig(3, argv, bin.path()), now);
+  CHECK(live.Current()->access.writes == WriteMode::kOpen);
+
+  test::WriteFile(bin.File("config.ini"),
+                  "[options]\nwrites = off\nregistrationsPerMinute = 7\n[log]\nlogLevel = ERROR\n");
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kOff);
+  CHECK(live.Current()->access.registrations_per_minute == 7);
+  CHECK(live.Current()->log_level == log::Level::kError);
+  CHECK_FALSE(log::Enabled(log::Level::kWarning));
+  CHECK(live.Current()->port == 4000);  // the command line still wins
+
+  test::WriteFile(bin.File("config.ini"), "[options]\nwrites = sometimes\n[log]\nlogLevel = INFO\n");
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kOff);  // the old settings stay
+  CHECK(live.Current()->log_level == log::Level::kError);
+  // Deleted (or mid-rename): the settings in force stay, not the defaults.
+  test::WriteFile(bin.File("config.ini"), "[options]\nwrites = off\n[log]\nlogLevel = INFO\n");
+  live.CheckNow();
+  std::filesystem::remove(bin.File("config.ini"));
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kOff);
+  log::ShutDown();
+  const std::string logged = test::ReadFile(logs.File("gosl.log"));
+  CHECK(logged.find("is gone: the settings in force stay") != std::string::npos);
+  CHECK(logged.find("reloaded: writes = off") != std::string::npos);
+  CHECK(logged.find("changed but is not used, the settings in force stay: gosl-basics.fcgi: "
+                    "--writes must be open, sl-only, token or off, not 'sometimes'") !=
+        std::string::npos);
+
+  // A config.ini that appears after the start is picked up too.
+  test::TempDir bare;
+  LiveConfig later(1, argv, bare.path(), ParseConfig(1, argv, bare.path()), now);
+  CHECK(later.Current()->access.writes == WriteMode::kSlOnly);
+  test::WriteFile(bare.File("config.ini"), "[options]\nwrites = open\n");
+  later.CheckNow();
+  CHECK(later.Current()->access.writes == WriteMode::kOpen);
 }
 
 }  // namespace gosl

@@ -56,9 +56,9 @@ TEST_CASE("Serve logs one INFO line per request with outcome and microseconds", 
   Request request;
   request.query = "name=Nobody%0AInjected";
   request.remote_addr = "192.0.2.7";
-  CHECK(Serve(request, store).status == 400);
+  CHECK(Serve(request, store, nullptr).status == 400);
   request.query = "name=Nobody";
-  CHECK(Serve(request, store).status == 200);
+  CHECK(Serve(request, store, nullptr).status == 200);
   log::ShutDown();
   const std::string log = test::ReadFile(dir.File("test.log"));
   CHECK(test::CountLinesWith(log, " INFO ") == 2);
@@ -67,6 +67,41 @@ TEST_CASE("Serve logs one INFO line per request with outcome and microseconds", 
   // A name with a newline cannot forge a log line.
   CHECK(test::CountLinesWith(log, "Injected") == 1);
   CHECK(log.find("Nobody\\x0aInjected") != std::string::npos);
+}
+
+}  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("a gate refuses registrations before the store sees them", "[dispatcher]") {
+  test::TempDir dir;
+  test::SeedApiDatabase(dir.File("slkvdb"));
+  Store store({dir.File("slkvdb")});
+  auto policy = std::make_shared<AccessPolicy>();
+  policy->writes = WriteMode::kOff;
+  policy->registrations_per_minute = 4;
+  Gate gate([&policy] { return std::shared_ptr<const AccessPolicy>(policy); },
+            dir.File("slkvdb/GOSL-RATES"));
+  Request request;
+  request.query = "name=Gated+Resident&key=12345678-2222-3333-4444-555555555555";
+  request.remote_addr = "192.0.2.7";
+  Request lookup;
+  lookup.query = "name=Gated+Resident";
+  Response refused = Handle(request, store, &gate);
+  CHECK(refused.status == 403);
+  CHECK(refused.body == "registrations are switched off on this service (writes = off)");
+  CHECK(Handle(lookup, store).body ==
+        "00000000-0000-0000-0000-000000000000");
+
+  policy->writes = WriteMode::kOpen;  // the source is asked on every request
+  CHECK(Handle(request, store, &gate).status == 200);
+  Response limited = Handle(request, store, &gate);
+  CHECK(limited.status == 429);
+  CHECK(limited.retry_after_s >= 14);
+  CHECK(Handle(lookup, store, &gate).body ==
+        "12345678-2222-3333-4444-555555555555");
+  // The operator's own requests (no gate) are neither protected nor limited.
+  CHECK(Handle(request, store).status == 200);
 }
 
 }  // namespace gosl

@@ -11,8 +11,11 @@ TEST_CASE("status codes map to HTTP in one place", "[response]") {
   CHECK(HttpStatusFor(Code::kNotFound) == 404);
   CHECK(HttpStatusFor(Code::kTooLarge) == 413);
   CHECK(HttpStatusFor(Code::kUnavailable) == 503);
-  CHECK(HttpStatusFor(Code::kIOError) == 500);
-  CHECK(HttpStatusFor(Code::kCorruption) == 500);
+  CHECK(HttpStatusFor(Code::kIOError) == 503);
+  CHECK(HttpStatusFor(Code::kCorruption) == 503);
+  CHECK(HttpStatusFor(Code::kForbidden) == 403);
+  CHECK(HttpStatusFor(Code::kTooManyRequests) == 429);
+  CHECK(HttpStatusFor(Code::kInternal) == 500);
   CHECK(ReasonPhrase(503) == "Service Unavailable");
 }
 

@@ -168,7 +168,8 @@ TEST_CASE("a missing database is kUnavailable when it may not be created", "[sto
   auto result = store.FindByKey(Key(kA));
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().code() == Code::kUnavailable);
-  CHECK(result.status().message() == "no database at '" + dir.File("db") + "'");
+  CHECK(result.status().message() == "no database at '" + dir.File("db") +
+                                         "' (upload one, or make it with --import or --create)");
 }
 
 }  // namespace gosl

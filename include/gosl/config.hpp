@@ -4,10 +4,15 @@
 // module needs, nothing reads a global.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "gosl/access.hpp"
 #include "gosl/logging.hpp"
 
 namespace gosl {
@@ -36,6 +41,8 @@ struct Config {
   std::string import_file;            // --import: W-Hat CSV to load
   std::string import_grid = "Production";  // --import-grid: the grid the file is from
   std::string export_file;            // --export: W-Hat CSV to write
+  bool create = false;                // --create: make an empty database when there is none
+  bool repair = false;                // --repair: RepairDB, then exit
   size_t batch_records = 10000;       // --batchblock: records per committed batch
   size_t progress_records = 100000;   // --loopbatch: a progress line every N records
 
@@ -43,6 +50,8 @@ struct Config {
   bool shell = false;                 // --shell: interactive prompt
   int port = 3000;
   std::string bind = "127.0.0.1";     // numeric address; 0.0.0.0 to be reached from outside
+
+  AccessPolicy access;                // writes, token, owners, registration rate limit
 
   log::Level log_level = log::Level::kInfo;
   std::string log_file = "gosl.log";  // relative to dir
@@ -58,6 +67,41 @@ struct Config {
 // Throws StartupError(2, message naming the option) on unknown options, bad
 // values, or a --config file that cannot be read.
 Config ParseConfig(int argc, const char* const argv[], const std::string& binary_dir);
+
+// The settings in force while a server runs: the write protection and the
+// log level follow config.ini without a restart. Current() looks at the
+// file (one stat) at most once a second; when it changed, the command line
+// and the file are parsed again. A file with an error keeps the settings in
+// force and logs why, once per change of the file; so does a file that is
+// deleted. A file is read once it is `settle` old, not while it is being
+// uploaded. Other settings (paths, port, memory) need a restart, which is
+// logged when they change.
+class LiveConfig {
+ public:
+  LiveConfig(int argc, const char* const argv[], std::string binary_dir, Config initial,
+             std::chrono::milliseconds settle = std::chrono::milliseconds(1000));
+  std::shared_ptr<const Config> Current();
+  // Reads the file again now if it changed since last seen.
+  void CheckNow();
+
+ private:
+  struct FileStamp {
+    long long mtime_ns = 0, size = -1, inode = 0;
+    bool operator==(const FileStamp& o) const {
+      return mtime_ns == o.mtime_ns && size == o.size && inode == o.inode;
+    }
+  };
+  static FileStamp Stamp(const std::string& path);
+
+  std::vector<std::string> args_;
+  std::string binary_dir_;
+  std::string watched_;  // the config file, or where one would be found
+  long long settle_ns_;
+  std::mutex mutex_;
+  std::shared_ptr<const Config> current_;
+  FileStamp stamp_;
+  std::chrono::steady_clock::time_point next_check_;
+};
 
 // The directory of the running binary (where config.ini, the database and
 // the log live by default): /proc/self/exe, or argv[0] where there is no

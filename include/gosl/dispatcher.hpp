@@ -2,6 +2,7 @@
 // outcome -> rendered Response. Start reading the source here.
 #pragma once
 
+#include "gosl/access.hpp"
 #include "gosl/request.hpp"
 #include "gosl/response.hpp"
 #include "gosl/store.hpp"
@@ -10,13 +11,15 @@ namespace gosl {
 
 // Answers a request as SPEC.md's API table says: name -> key, key -> name,
 // both -> record the pair, neither -> 404. A lookup miss is an ordinary 200
-// answer; refused parameters give 4xx, store failures 5xx. Throws nothing by
+// answer; refused parameters give 4xx, store faults 503. Registrations pass
+// the gate's write protection and rate limit first (403, 429); without a
+// gate the request is the operator's own (--shell). Throws nothing by
 // design. Thread-safe when the store is (it is).
-Response Handle(const Request& request, Store& store);
+Response Handle(const Request& request, Store& store, Gate* gate = nullptr);
 
 // Handle(), plus one INFO log line with the outcome and the time taken in
 // microseconds; an exception escaping by mistake costs this request a 500,
 // logged, not the process.
-Response Serve(const Request& request, Store& store);
+Response Serve(const Request& request, Store& store, Gate* gate);
 
 }  // namespace gosl

@@ -3,6 +3,7 @@
 // no answer themselves.
 #pragma once
 
+#include "gosl/access.hpp"
 #include "gosl/store.hpp"
 
 namespace gosl {
@@ -18,10 +19,10 @@ bool EnvironmentIsCgi();
 // Accepts requests on fd 0 until SIGTERM or SIGUSR1 (mod_fcgid's stop
 // signals), finishing the request in hand first. Writes nothing to stdout or
 // stderr. Returns the process exit code: 0 after a requested stop.
-int RunFastCgi(Store& store);
+int RunFastCgi(Store& store, Gate& gate);
 
 // Answers the one CGI request described by the environment and stdin on
 // stdout. Returns the process exit code.
-int RunCgiOnce(Store& store);
+int RunCgiOnce(Store& store, Gate& gate);
 
 }  // namespace gosl

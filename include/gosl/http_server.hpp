@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "gosl/access.hpp"
 #include "gosl/store.hpp"
 
 namespace gosl {
@@ -18,6 +19,6 @@ struct HttpServerOptions {
 // Serves until SIGTERM or SIGINT, with keep-alive and concurrent clients.
 // Returns the process exit code: 0 after a requested stop, 1 when the
 // address cannot be bound (logged with the reason).
-int RunHttpServer(Store& store, const HttpServerOptions& options);
+int RunHttpServer(Store& store, Gate& gate, const HttpServerOptions& options);
 
 }  // namespace gosl

@@ -23,7 +23,7 @@ Result<Level> ParseLevel(std::string_view name);
 struct LogOptions {
   std::string path;           // the log file; empty: no file
   size_t max_size_bytes = 10 << 20;  // rotate when the file would pass this size
-  size_t max_backups = 3;     // gosl.log.1 .. gosl.log.N are kept
+  size_t max_backups = 3;     // gosl.1.log .. gosl.N.log are kept
   Level level = Level::kInfo;
   bool to_stderr = false;     // --server, --shell, --import: the operator is watching
 };
@@ -31,6 +31,8 @@ struct LogOptions {
 // Replaces the process log. Returns kIOError naming the file when it cannot
 // be opened; the log then writes nowhere until a later SetUp succeeds.
 Status SetUp(const LogOptions& options);
+// Changes the level of the log set up (config.ini changed while running).
+void SetLevel(Level level);
 // Flushes and closes the log (before exit, or in tests).
 void ShutDown();
 

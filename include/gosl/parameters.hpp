@@ -36,6 +36,9 @@ struct Parameters {
   // then answers that grid's entry only; a registration is recorded on it.
   std::optional<std::string> explicit_grid;
   bool all_grids = false;          // grid=*: every grid's entry (format=json)
+  bool grid_parameter = false;     // explicit_grid came from grid=, not a Hypergrid name
+  // token=: the registration secret (writes = token). Never logged or echoed.
+  std::optional<std::string> token;
 
   // The grid a registration is recorded on.
   const std::string& record_grid() const { return explicit_grid ? *explicit_grid : grid; }

@@ -24,8 +24,13 @@ struct Request {
   std::string body;          // raw body, at most kMaxBodyBytes
   bool body_too_large = false;
   std::string content_type;  // CONTENT_TYPE / Content-Type, may be empty
-  std::string grid;          // X-SecondLife-Shard header; empty when absent
-  std::string remote_addr;   // for the log only
+  // Second Life's headers on a script's request (X-SecondLife-Shard,
+  // -Object-Key, -Owner-Key); empty when absent. Anyone can forge them: they
+  // say which script asks, they prove nothing (docs/security.md).
+  std::string grid;
+  std::string object_key;
+  std::string owner_key;
+  std::string remote_addr;   // REMOTE_ADDR: the log and the registration rate limit
 };
 
 }  // namespace gosl

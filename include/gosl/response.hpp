@@ -19,6 +19,7 @@ struct Response {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;     // never ends in a newline: LSL scripts compare it as is
   std::string summary;  // what happened, one line for the request log
+  int retry_after_s = 0;  // > 0: a Retry-After header (429)
 };
 
 // What a request did, before it is rendered.
@@ -42,8 +43,9 @@ Response Render(const Outcome& outcome, bool compat, Format format);
 // The 4xx/5xx answer for a failed request: the status's reason, one line.
 Response ErrorResponse(const Status& status);
 
-// kInvalidArgument 400, kMissingArgument and kNotFound 404, kTooLarge 413, kTooLong 414,
-// kUnavailable 503, kIOError and kCorruption 500.
+// kInvalidArgument 400, kForbidden 403, kMissingArgument and kNotFound 404,
+// kTooLarge 413, kTooLong 414, kTooManyRequests 429, kInternal 500, and the
+// store's faults (kUnavailable, kIOError, kCorruption) 503.
 int HttpStatusFor(Code code);
 // "OK", "Not Found", ...: for front ends that write a status line.
 std::string_view ReasonPhrase(int status);

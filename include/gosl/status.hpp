@@ -19,6 +19,10 @@ enum class Code {
   kUnavailable,      // the database cannot be used right now (lock, missing)
   kIOError,          // the operating system refused a read or write
   kCorruption,       // stored data does not decode
+  // Added in 0.3: after the others, as the peer protocol sends codes as numbers.
+  kForbidden,        // the write protection refuses this registration
+  kTooManyRequests,  // this client registered too often; try again later
+  kInternal,         // a bug: an exception escaped where none should
 };
 
 // A code and a one-line, lower-case reason. OK carries no text and costs a
@@ -33,6 +37,9 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status TooLarge(std::string msg) { return {Code::kTooLarge, std::move(msg)}; }
   static Status TooLong(std::string msg) { return {Code::kTooLong, std::move(msg)}; }
+  static Status Forbidden(std::string msg) { return {Code::kForbidden, std::move(msg)}; }
+  static Status TooManyRequests(std::string msg) { return {Code::kTooManyRequests, std::move(msg)}; }
+  static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,8 +45,8 @@ struct StoreOptions {
   // only from 48 MB up, as 10 M records need ~25 MB of them.
   size_t memory_budget_mb = 24;
 
-  // Create an empty database when the directory holds none (default true: a
-  // fresh install must be able to record its first registration).
+  // Create an empty database when the directory holds none (--import,
+  // --create, tests); serving processes answer 503 instead.
   bool create_if_missing = true;
 
   // How long (ms) to keep trying while another process holds the database
@@ -81,6 +82,12 @@ class SortedSink {
 // at once; file numbers come from next_file_number.
 std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
                                          std::atomic<uint64_t>& next_file_number);
+
+// Rebuilds a damaged database's MANIFEST from the files that can still be
+// read (LevelDB's RepairDB); unreadable files go to its lost/ directory.
+// Refuses (kUnavailable) while another process holds the database.
+// lost_files: how many table files lost/ gained.
+Status RepairDatabase(const std::string& path, size_t& lost_files);
 
 // Turns a staging directory of table files from NewTableSink into a database
 // (LevelDB's RepairDB writes the MANIFEST, a public API) and lets LevelDB
@@ -168,7 +175,26 @@ class Store {
   Status RequireOwnership();
   // Answers a request from this database (owner) or through the owner.
   Result<std::vector<AvatarRecord>> Dispatch(const PeerRequest& request);
+  // Answers from this process's database (Answer), reopening it first for
+  // a registration after a write failed (Answer sets write_failed).
   Result<std::vector<AvatarRecord>> Local(const PeerRequest& request);
+  Result<std::vector<AvatarRecord>> Answer(const PeerRequest& request, bool& write_failed);
+  // LevelDB refuses every later write once a sync or a compaction failed,
+  // and a log record cut short by a full disk is best not appended to: the
+  // next registration reopens the database (replaying what reached the
+  // disk, starting a new log), once the disk has room again. Lookups keep
+  // using the open database meanwhile.
+  Status ReopenAfterWriteFault();
+  // Opens the closed database again. Requires: open_mutex_ held.
+  Status ReopenLocked();
+  std::atomic<bool> write_fault_{false};
+  // Set when another process took the database during a reopen: the next
+  // Open() stops this process's peer server, so the new owner can serve.
+  std::atomic<bool> retire_server_{false};
+  // Logs a fault of the database once (not once per request), and its end:
+  // a write fault ends with a write that works.
+  void NoteHealth(const Status& status, bool write);
+  Result<std::vector<AvatarRecord>> Route(const PeerRequest& request);
   Result<AvatarRecord> FindNameLocal(const AvatarName& name, const GridChoice& grids);
   Result<std::vector<AvatarRecord>> FindAllGridsLocal(const AvatarName& name);
   // Sets owner_lost when the connection to the owner broke, and cacheable
@@ -184,6 +210,12 @@ class Store {
   std::unique_ptr<Resources> resources_;
   std::mutex open_mutex_;  // also serializes calls through peer_
   std::atomic<leveldb::DB*> db_{nullptr};
+  // Shared by every use of db_ in an owner, exclusive to close it after a fault.
+  std::shared_mutex db_use_;
+  std::mutex fault_mutex_;
+  std::string fault_;  // the fault logged last; empty: none
+  std::atomic<bool> in_fault_{false};
+  bool fault_on_write_ = false;  // under fault_mutex_
   std::unique_ptr<PeerServer> server_;  // owner: answers the peers
   std::unique_ptr<PeerClient> peer_;    // peer: the connection to the owner
   std::atomic<bool> peer_open_{false};

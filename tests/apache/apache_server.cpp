@@ -203,7 +203,11 @@ void ApacheServer::Prepare() {
   if (!options_.config_ini.empty()) {
     WriteFile(app_dir_ + "/config.ini", options_.config_ini);
   } else if (fs::exists(shipped + "config.ini")) {
-    fs::copy_file(shipped + "config.ini", app_dir_ + "/config.ini", fs::copy_options::overwrite_existing);
+    std::string config = ReadFile(shipped + "config.ini");
+    const std::string shipped_writes = "\nwrites = sl-only\n";
+    if (config.find(shipped_writes) == std::string::npos) Fail("shipped config.ini has no writes = sl-only");
+    config.replace(config.find(shipped_writes), shipped_writes.size(), "\nwrites = " + options_.writes + "\n");
+    WriteFile(app_dir_ + "/config.ini", config);
   } else {
     WriteFile(app_dir_ + "/config.ini", "[log]\nlogLevel = INFO\n");
   }

@@ -24,6 +24,8 @@ struct ApacheOptions {
   // The config.ini written beside the binary; empty: a copy of the shipped htaccess/config.ini
   // (or, without one, a file that only sets logLevel = INFO).
   std::string config_ini;
+  // With the shipped config.ini: its "writes = sl-only" becomes this.
+  std::string writes = "open";
   // Module names (as in mod_NAME.so) not to load, e.g. {"rewrite"} for a server without mod_rewrite.
   std::vector<std::string> skip_modules;
   // The binary copied into the app directory; empty: GOSL_TEST_BINARY.

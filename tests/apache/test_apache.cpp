@@ -283,6 +283,24 @@ TEST_CASE("the database directory, config, logs and dot files are answered 403",
   CheckPrivateFilesRefused(apache);
 }
 
+TEST_CASE("with the shipped config only requests with Second Life's headers register", "[apache]") {
+  ApacheOptions options = Seeded();
+  options.writes = "sl-only";  // as shipped
+  ApacheServer apache(options);
+  const std::string key = "5ec0417e-0000-4000-8000-00000000000a";
+  const std::string target = Target(apache.app_url(), "name=Header+Checked&key=" + key);
+  const HttpReply browser = HttpRequest(apache.port(), "GET", target);
+  CHECK(browser.status == 403);
+  CHECK(browser.body.find("Second Life scripts only") != std::string::npos);
+  // Apache hands the X-SecondLife-* headers to the program as HTTP_X_SECONDLIFE_*.
+  const HttpReply script = HttpRequest(apache.port(), "GET", target, "",
+                                       {{"X-SecondLife-Shard", "Production"},
+                                        {"X-SecondLife-Object-Key", "1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d"},
+                                        {"X-SecondLife-Owner-Key", "5f3e2d1c-0b0a-4987-8654-3210fedcba98"}});
+  CHECK(script.status == 200);
+  CheckLookup(apache, "key=" + key, "Header Checked");
+}
+
 TEST_CASE("the shipped .htaccess serves the program and hides its files on a server without mod_rewrite",
           "[apache]") {
   ApacheOptions options = Seeded();

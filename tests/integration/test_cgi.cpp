@@ -19,7 +19,7 @@ RunResult RunCgi(const TempDir& dir, const std::string& method, const std::strin
   if (!body.empty()) env.push_back("CONTENT_LENGTH=" + std::to_string(body.size()));
   if (!content_type.empty()) env.push_back("CONTENT_TYPE=" + content_type);
   if (!grid.empty()) env.push_back("HTTP_X_SECONDLIFE_SHARD=" + grid);
-  return RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path()}, env, body, 20000, dir.path());
+  return RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path(), "--writes", "open"}, env, body, 20000, dir.path());
 }
 
 }  // namespace
@@ -39,7 +39,7 @@ TEST_CASE("a CGI body over the limit is refused with 413 without reading it", "[
   TempDir dir;
   std::vector<std::string> env = {"PATH=/usr/bin:/bin", "GATEWAY_INTERFACE=CGI/1.1",
                                   "REQUEST_METHOD=POST", "CONTENT_LENGTH=999999999"};
-  RunResult run = RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path()}, env, "name=x", 20000,
+  RunResult run = RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path(), "--writes", "open"}, env, "name=x", 20000,
                              dir.path());
   HttpReply reply = ParseCgiResponse(run.out);
   CHECK(reply.status == 413);
@@ -52,7 +52,7 @@ TEST_CASE("a malformed CONTENT_LENGTH reads no body", "[integration][cgi]") {
   std::vector<std::string> env = {"PATH=/usr/bin:/bin", "GATEWAY_INTERFACE=CGI/1.1",
                                   "REQUEST_METHOD=POST", "QUERY_STRING=name=mini",
                                   "CONTENT_LENGTH=-5"};
-  RunResult run = RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path()}, env, "name=Legacy+Linden",
+  RunResult run = RunProgram(GOSL_TEST_BINARY, {"--dir", dir.path(), "--writes", "open"}, env, "name=Legacy+Linden",
                              20000, dir.path());
   CHECK(ParseCgiResponse(run.out).body == kMiniKey);
 }

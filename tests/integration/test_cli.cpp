@@ -126,7 +126,8 @@ TEST_CASE("--shell and --export never create a database where there is none",
   RunResult shell = RunProgram(GOSL_TEST_BINARY, {"--shell", "--dir", dir.path()},
                                {"PATH=/usr/bin:/bin"}, "Mini Resident\n", 20000, dir.path());
   CHECK(shell.exit_code == 0);
-  CHECK(shell.out == "503 no database at '" + dir.File("slkvdb") + "'\n");
+  CHECK(shell.out == "503 no database at '" + dir.File("slkvdb") +
+                     "' (upload one, or make it with --import or --create)\n");
   RunResult exported = Run(dir, {"--export", dir.File("out.csv"), "--dir", dir.path()});
   CHECK(exported.exit_code == 1);
   CHECK(Contains(exported.err, "no database at '" + dir.File("slkvdb") + "'"));

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 #include <leveldb/db.h>
 
@@ -24,7 +26,8 @@ struct FastCgiApp {
   explicit FastCgiApp(bool seed = true) {
     if (seed) SeedApiDatabase(dir.File("slkvdb"));
     process = std::make_unique<FastCgiProcess>(
-        GOSL_TEST_BINARY, std::vector<std::string>{"--dir", dir.path()}, socket, dir.path(),
+        GOSL_TEST_BINARY, std::vector<std::string>{"--dir", dir.path(), "--writes", "open"}, socket,
+        dir.path(),
         std::vector<std::string>{"PATH=/usr/bin:/bin"}, dir.File("stdout"), dir.File("stderr"));
   }
 
@@ -75,12 +78,26 @@ TEST_CASE("HEAD answers the headers without a body over FastCGI", "[integration]
   CHECK(reply.body.empty());
 }
 
-TEST_CASE("the database is created on the first registration of a fresh install",
+TEST_CASE("without a database: 503 saying so, logged once, served once --create made one",
           "[integration][fastcgi]") {
   FastCgiApp app(/*seed=*/false);
+  for (int i = 0; i < 3; ++i) {
+    HttpReply reply = app.Send("GET", "name=First+Person&key=" + kLegacyKey);
+    CHECK(reply.status == 503);
+    CHECK(reply.body == "no database at '" + app.dir.File("slkvdb") +
+                            "' (upload one, or make it with --import or --create)");
+  }
+  CHECK_FALSE(std::filesystem::exists(app.dir.File("slkvdb")));  // serving made nothing
+  RunResult created = RunProgram(GOSL_TEST_BINARY, {"--create", "--dir", app.dir.path()},
+                                 {"PATH=/usr/bin:/bin"});
+  CHECK(created.exit_code == 0);
+  // The same process, not restarted, serves it from the next request on.
   CHECK(app.Send("GET", "name=mini").body == "00000000-0000-0000-0000-000000000000");
   CHECK(app.Send("GET", "name=First+Person&key=" + kLegacyKey).status == 200);
   CHECK(app.Send("GET", "key=" + kLegacyKey).body == "First Person");
+  const std::string log = ReadFile(app.dir.File("gosl.log"));
+  CHECK(CountLinesWith(log, "ERROR no database at '" + app.dir.File("slkvdb") + "'") == 1);
+  CHECK(CountLinesWith(log, "answers again") == 1);
 }
 
 TEST_CASE("a database held by another process is answered through it", "[integration][fastcgi]") {
@@ -88,13 +105,15 @@ TEST_CASE("a database held by another process is answered through it", "[integra
   SeedApiDatabase(dir.File("slkvdb"));
   gosl::Store holder({dir.File("slkvdb")});
   REQUIRE(holder.Open().ok());
-  FastCgiProcess process(GOSL_TEST_BINARY, {"--dir", dir.path()}, dir.File("app.sock"),
+  FastCgiProcess process(GOSL_TEST_BINARY, {"--dir", dir.path(), "--writes", "open"}, dir.File("app.sock"),
                          dir.path(), {"PATH=/usr/bin:/bin"}, dir.File("out"), dir.File("err"));
   const std::string socket = dir.File("app.sock");
   CHECK(FastCgiRequest(socket, CgiParams("GET", "name=mini")).body == kMiniKey);
   // A registration through the FastCGI process is seen by the holder at once.
   CHECK(FastCgiRequest(socket, CgiParams("GET", "name=Via+Peer&key=" + kUnknownKey)).status == 200);
-  CHECK(holder.FindByKey(gosl::Uuid::Parse(kUnknownKey).value()).value().name == "Via Peer");
+  auto via_peer = holder.FindByKey(gosl::Uuid::Parse(kUnknownKey).value());
+  REQUIRE(via_peer.ok());
+  CHECK(via_peer.value().name == "Via Peer");
 }
 
 TEST_CASE("a database locked by a process that answers nobody gives 503 with the reason",
@@ -104,7 +123,7 @@ TEST_CASE("a database locked by a process that answers nobody gives 503 with the
   leveldb::DB* raw = nullptr;
   REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.File("slkvdb"), &raw).ok());
   std::unique_ptr<leveldb::DB> holder(raw);
-  FastCgiProcess process(GOSL_TEST_BINARY, {"--dir", dir.path()}, dir.File("app.sock"),
+  FastCgiProcess process(GOSL_TEST_BINARY, {"--dir", dir.path(), "--writes", "open"}, dir.File("app.sock"),
                          dir.path(), {"PATH=/usr/bin:/bin"}, dir.File("out"), dir.File("err"));
   HttpReply reply = FastCgiRequest(dir.File("app.sock"), CgiParams("GET", "name=mini"));
   CHECK(reply.status == 503);

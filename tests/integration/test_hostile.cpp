@@ -165,7 +165,7 @@ TEST_CASE("a thousand hostile FastCGI requests get 4xx, change nothing, kill not
   TempDir dir;
   SeedApiDatabase(dir.File("slkvdb"));
   const auto before = Snapshot(dir.File("slkvdb"));
-  FastCgiProcess app(GOSL_TEST_BINARY, {"--dir", dir.path()}, dir.File("app.sock"), dir.path(),
+  FastCgiProcess app(GOSL_TEST_BINARY, {"--dir", dir.path(), "--writes", "open"}, dir.File("app.sock"), dir.path(),
                      {"PATH=/usr/bin:/bin"}, dir.File("out"), dir.File("err"));
   size_t answered = 0, refused = 0;
   for (const BadRequest& r : MakeBadRequests(1200)) {
@@ -200,7 +200,7 @@ TEST_CASE("a thousand hostile HTTP requests to --server get 4xx, change nothing,
   const auto before = Snapshot(dir.File("slkvdb"));
   const int port = FreeTcpPort();
   FastCgiProcess server(GOSL_TEST_BINARY,
-                        {"--server", "--port", std::to_string(port), "--dir", dir.path()},
+                        {"--server", "--port", std::to_string(port), "--dir", dir.path(), "--writes", "open"},
                         dir.File("unused.sock"), dir.path(), {"PATH=/usr/bin:/bin"},
                         dir.File("out"), dir.File("err"));
   REQUIRE(WaitForTcpPort(port, 10000));

@@ -29,7 +29,8 @@ struct Processes {
     SeedApiDatabase(dir.File("slkvdb"));
     for (int i = 0; i < kProcesses; ++i) {
       apps.push_back(std::make_unique<FastCgiProcess>(
-          GOSL_TEST_BINARY, std::vector<std::string>{"--dir", dir.path()}, Socket(i), dir.path(),
+          GOSL_TEST_BINARY, std::vector<std::string>{"--dir", dir.path(), "--writes", "open"}, Socket(i),
+          dir.path(),
           std::vector<std::string>{"PATH=/usr/bin:/bin"}, dir.File("out" + std::to_string(i)),
           dir.File("err" + std::to_string(i))));
     }

@@ -58,8 +58,13 @@ TEST_CASE("the release binary answers in an empty chroot holding only it and a d
                      root.File("app.sock"), root.path(), {}, root.File("out"), root.File("err"));
   CHECK(FastCgiRequest(root.File("app.sock"), CgiParams("GET", "key=" + kLegacyKey)).body ==
         "Legacy Linden");
-  CHECK(FastCgiRequest(root.File("app.sock"),
-                       CgiParams("GET", "name=Chroot+Person&key=" + kUnknownKey)).status == 200);
+  // A registration as an in-world script sends it (writes = sl-only, the default).
+  const Params script = {{"HTTP_X_SECONDLIFE_SHARD", "Production"},
+                         {"HTTP_X_SECONDLIFE_OBJECT_KEY", "1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d"},
+                         {"HTTP_X_SECONDLIFE_OWNER_KEY", "5f3e2d1c-0b0a-4987-8654-3210fedcba98"}};
+  CHECK(FastCgiRequest(root.File("app.sock"), CgiParams("GET", "name=Chroot+Person&key=" +
+                                                                   kUnknownKey, "", "", script))
+            .status == 200);
   CHECK(FastCgiRequest(root.File("app.sock"), CgiParams("GET", "key=" + kUnknownKey)).body ==
         "Chroot Person");
   int status = app.StopWith(SIGTERM);

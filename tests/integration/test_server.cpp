@@ -27,7 +27,8 @@ struct Server {
     SeedApiDatabase(dir.File("slkvdb"));
     process = std::make_unique<FastCgiProcess>(
         GOSL_TEST_BINARY,
-        std::vector<std::string>{"--server", "--port", std::to_string(port), "--dir", dir.path()},
+        std::vector<std::string>{"--server", "--port", std::to_string(port), "--dir", dir.path(),
+                                 "--writes", "open"},
         dir.File("unused.sock"), dir.path(), std::vector<std::string>{"PATH=/usr/bin:/bin"},
         dir.File("stdout"), dir.File("stderr"));
     REQUIRE(WaitForTcpPort(port, 10000));

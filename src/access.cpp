@@ -1,0 +1,229 @@
+#include "gosl/access.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+
+#include "gosl/text.hpp"
+
+namespace gosl {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, WriteMode>, 4> kModeNames{{
+    {"open", WriteMode::kOpen},
+    {"sl-only", WriteMode::kSlOnly},
+    {"token", WriteMode::kToken},
+    {"off", WriteMode::kOff},
+}};
+
+// A clock that jumped back, or a table left by another machine, must not
+// lock a client out for longer than a burst takes to drain.
+constexpr int64_t kMaxAheadUs = 120 * 1000000LL;
+
+uint64_t ClientHash(std::string_view id) {
+  uint64_t hash = 14695981039346656037ULL;  // FNV-1a
+  for (char c : id) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  return hash == 0 ? 1 : hash;  // 0 marks an empty slot
+}
+
+bool IsRegistration(const Parameters& params) {
+  return !params.pairs.empty() || (params.name && params.key);
+}
+
+// The first Second Life header that is missing or malformed, or nullptr.
+const char* MissingScriptHeader(const Request& request) {
+  if (request.grid.empty()) return "X-SecondLife-Shard";
+  if (!Uuid::Parse(request.object_key).ok()) return "X-SecondLife-Object-Key";
+  if (!Uuid::Parse(request.owner_key).ok()) return "X-SecondLife-Owner-Key";
+  return nullptr;
+}
+
+Status CheckWriteMode(const AccessPolicy& policy, const Request& request,
+                      const Parameters& params) {
+  switch (policy.writes) {
+    case WriteMode::kOpen: return Status::OK();
+    case WriteMode::kOff:
+      return Status::Forbidden("registrations are switched off on this service (writes = off)");
+    case WriteMode::kToken:
+      if (!params.token) return Status::Forbidden("registrations need token= here (writes = token)");
+      if (policy.token.empty() || !SecretsEqual(*params.token, policy.token)) {
+        return Status::Forbidden("wrong token= for registrations");
+      }
+      return Status::OK();
+    case WriteMode::kSlOnly: break;
+  }
+  if (const char* missing = MissingScriptHeader(request)) {
+    return Status::Forbidden("registrations are taken from Second Life scripts only: no valid " +
+                             std::string(missing) + " header (writes = sl-only)");
+  }
+  const Uuid owner = Uuid::Parse(request.owner_key).value();
+  if (!policy.owners.empty() &&
+      std::find(policy.owners.begin(), policy.owners.end(), owner) == policy.owners.end()) {
+    return Status::Forbidden("owner " + owner.ToString() +
+                             " may not register here (not in owners)");
+  }
+  if (params.grid_parameter && *params.explicit_grid != request.grid) {
+    return Status::Forbidden("grid= may not move a registration to another grid here "
+                             "(writes = sl-only)");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<WriteMode> ParseWriteMode(std::string_view text) {
+  const std::string lower = AsciiLowered(text);
+  for (const auto& [name, mode] : kModeNames) {
+    if (lower == name) return mode;
+  }
+  return Status::InvalidArgument("writes must be open, sl-only, token or off, not '" +
+                                 Sanitized(text, 20) + "'");
+}
+
+std::string_view WriteModeName(WriteMode mode) {
+  for (const auto& [name, candidate] : kModeNames) {
+    if (candidate == mode) return name;
+  }
+  return "?";
+}
+
+bool SecretsEqual(std::string_view given, std::string_view secret) {
+  // Every byte of the secret is looked at whatever the given text is, and
+  // no branch depends on a byte: the time tells the lengths only.
+  unsigned char difference = given.size() == secret.size() ? 0 : 1;
+  for (size_t i = 0; i < secret.size(); ++i) {
+    const unsigned char g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
+    difference |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(secret[i]));
+  }
+  return difference == 0;
+}
+
+struct RegistrationLimiter::Slot {
+  uint64_t id;          // ClientHash; 0: empty
+  int64_t next_at_us;   // GCRA's theoretical arrival time
+};
+
+RegistrationLimiter::RegistrationLimiter(std::string file)
+    : file_(std::move(file)), local_(new Slot[kSlots]()) {
+  slots_ = local_.get();
+}
+
+RegistrationLimiter::~RegistrationLimiter() {
+  if (file_fd_ >= 0) {
+    munmap(slots_, kSlots * sizeof(Slot));
+    close(file_fd_);
+  }
+}
+
+void RegistrationLimiter::MapFile() {
+  if (file_fd_ >= 0 || file_.empty()) return;
+  const int fd = open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // its directory is not there yet: stay local, try again later
+  const off_t size = kSlots * sizeof(Slot);
+  void* map = MAP_FAILED;
+  // Allocated, not just sized: a page of a sparse file first written when
+  // the disk is full would kill the process with SIGBUS.
+  if (posix_fallocate(fd, 0, size) == 0) {
+    map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  }
+  if (map == MAP_FAILED) {
+    close(fd);
+    return;
+  }
+  file_fd_ = fd;
+  slots_ = static_cast<Slot*>(map);
+}
+
+// The client's slot; else a slot whose client is within its limit again
+// (it holds nothing worth keeping); else the one nearest to that.
+RegistrationLimiter::Slot* RegistrationLimiter::Find(uint64_t id, int64_t now_us) {
+  constexpr size_t kProbes = 8;
+  Slot* reusable = nullptr;
+  for (size_t i = 0; i < kProbes; ++i) {
+    Slot* slot = &slots_[(id + i) % kSlots];
+    if (slot->id == id) return slot;
+    if (slot->id == 0 || slot->next_at_us <= now_us) {
+      if (!reusable || reusable->next_at_us > now_us) reusable = slot;
+    } else if (!reusable || slot->next_at_us < reusable->next_at_us) {
+      reusable = slot;
+    }
+  }
+  return reusable;
+}
+
+int RegistrationLimiter::Charge(const std::vector<std::string>& clients, unsigned per_minute,
+                                int64_t now_us) {
+  if (per_minute == 0) return 0;
+  const int64_t interval_us = 60 * 1000000LL / per_minute;
+  const int64_t burst = std::max<int64_t>(1, per_minute / 4);
+  const int64_t tolerance_us = interval_us * (burst - 1);
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  MapFile();
+  if (file_fd_ >= 0) {
+    while (flock(file_fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  auto next_at = [&](const Slot& slot, uint64_t id) {
+    if (slot.id != id || slot.next_at_us > now_us + kMaxAheadUs) return now_us;
+    return std::max(slot.next_at_us, now_us);
+  };
+  int64_t wait_us = 0;
+  for (const std::string& client : clients) {
+    if (client.empty()) continue;
+    const uint64_t id = ClientHash(client);
+    const int64_t at = next_at(*Find(id, now_us), id);
+    wait_us = std::max(wait_us, at - tolerance_us - now_us);
+  }
+  if (wait_us <= 0) {
+    for (const std::string& client : clients) {
+      if (client.empty()) continue;
+      const uint64_t id = ClientHash(client);
+      Slot* slot = Find(id, now_us);
+      const int64_t at = next_at(*slot, id);
+      slot->id = id;
+      slot->next_at_us = at + interval_us;
+    }
+  }
+  if (file_fd_ >= 0) flock(file_fd_, LOCK_UN);
+  if (wait_us <= 0) return 0;
+  return static_cast<int>(std::max<int64_t>(1, (wait_us + 999999) / 1000000));
+}
+
+Admission AdmitRegistration(const AccessPolicy& policy, const Request& request,
+                            const Parameters& params, RegistrationLimiter* limiter) {
+  Admission admission;
+  if (!IsRegistration(params)) return admission;
+  admission.status = CheckWriteMode(policy, request, params);
+  // A wrong token still counts against its address: guessing is limited.
+  const bool guess = policy.writes == WriteMode::kToken && !admission.status.ok();
+  if ((!admission.status.ok() && !guess) || !limiter) return admission;
+
+  const std::string address = request.remote_addr.empty() ? "" : "a:" + request.remote_addr;
+  // The owner key counts only where the header is what lets a request in;
+  // with a token, the token holder is trusted and the header is anyone's.
+  const bool count_owner = policy.writes != WriteMode::kToken && !request.owner_key.empty();
+  const std::string owner = count_owner ? "o:" + AsciiLowered(request.owner_key) : "";
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int wait_s = limiter->Charge({address, owner}, policy.registrations_per_minute, now_us);
+  if (guess && wait_s == 0) return admission;  // the 403 stands
+  if (wait_s > 0) {
+    admission.retry_after_s = wait_s;
+    admission.status = Status::TooManyRequests("too many registrations from this client: try again in " +
+                                               std::to_string(wait_s) + " s");
+  }
+  return admission;
+}
+
+}  // namespace gosl
