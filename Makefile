@@ -5,6 +5,7 @@
 #   make check       the test suite once, dev build only (quick loop while coding)
 #   make asan        the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench       figures against the SPEC budgets (1 M and 10 M generated records)
+#   make fuzz        libFuzzer on the request path and the CSV line parser (FUZZ_SECONDS each, 60)
 #   make release     dist/gosl-basics.fcgi: fully static, stripped, the file you upload
 #   make dist        dist/gosl-basics-VERSION-linux-x86_64.tar.gz: binary, .htaccess, config, LSL
 #   make clean       removes build/ and the binary
@@ -46,11 +47,12 @@ $(B)/src/version.o: CPPFLAGS += -DGOSL_BUILD_DATE='"$(shell date -u +%Y-%m-%d)"'
 SRCS := $(wildcard src/*.cpp)
 OBJS := $(SRCS:%.cpp=$(B)/%.o)
 LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
-TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp)
+TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp) \
+             fuzz/targets.cpp
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(B)/%.o)
 BENCH_SRCS := $(wildcard bench/*.cpp)
 TOOL_SRCS := $(wildcard tools/*.cpp)
-DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BENCH_SRCS:%.cpp=$(B)/%.d) $(TOOL_SRCS:%.cpp=$(B)/%.d)
+DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard build/fuzz/*/*.d build/fuzz/*/*/*.d) $(BENCH_SRCS:%.cpp=$(B)/%.d) $(TOOL_SRCS:%.cpp=$(B)/%.d)
 
 ifeq ($(V),1)
   Q :=
@@ -60,7 +62,7 @@ else
   SAY := @printf '  %-6s %s\n'
 endif
 
-.PHONY: all run test check asan bench deps clean binary tests-binary release dist
+.PHONY: all run test check asan bench deps clean binary tests-binary release dist fuzz
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -120,6 +122,31 @@ test: deps
 	$(MAKE) release
 	$(MAKE) FLAVOUR=dev check
 	$(MAKE) FLAVOUR=asan check
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
+# libFuzzer (clang): each target runs FUZZ_SECONDS, starting from the seeds
+# in fuzz/seeds and the corpus earlier runs kept in build/fuzz; a finding is
+# written to build/fuzz/findings and fails the run. Keep it as a regression
+# input in fuzz/regressions/<target>/ (the test suite replays them).
+FUZZ_SECONDS ?= 60
+FUZZ_CXX ?= clang++
+FUZZ_B := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_OBJS := $(patsubst %.cpp,$(FUZZ_B)/%.o,$(filter-out src/main.cpp,$(SRCS)) fuzz/targets.cpp)
+FUZZ_TARGETS := $(FUZZ_B)/fuzz_request $(FUZZ_B)/fuzz_csv_line
+
+$(FUZZ_B)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(SAY) CLANG $<
+	$(Q)$(FUZZ_CXX) $(CPPFLAGS) -std=c++17 $(WARNINGS) -O1 -g $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_B)/fuzz_%: $(FUZZ_B)/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(SAY) LINK $@
+	$(Q)$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@scripts/fuzz.sh $(FUZZ_B) $(FUZZ_SECONDS)
 
 # One archive to upload: the release binary, .htaccess, a commented
 # config.ini, the LSL scripts and the deployment guide.

@@ -14,6 +14,7 @@ PACKAGES="
   catch2
   bzip2 curl procps time
   apache2 libapache2-mod-fcgid wrk
+  clang libclang-rt-14-dev util-linux
 "
 
 missing=""
