@@ -681,14 +681,8 @@ Status Store::OpenLocal(bool& lock_held_elsewhere) {
 
 Status Store::Open() {
   if (is_open()) return Status::OK();
-  std::lock_guard<std::mutex> lock(open_mutex_);
+  std::unique_lock<std::mutex> lock(open_mutex_);
   if (is_open()) return Status::OK();
-  if (retire_server_.exchange(false) && server_) {
-    // Another process took the database while this one reopened it: free
-    // the address so the new owner can answer the peers (and this process).
-    server_.reset();
-    server_running_ = false;
-  }
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
   const std::string address = PeerAddress(options_.path);
@@ -706,6 +700,19 @@ Status Store::Open() {
       return Status::OK();
     }
     if (!lock_held_elsewhere) return status;
+    if (server_) {
+      // This process closed the database after a write fault and another
+      // took it meanwhile: free the address for the new owner, or this
+      // process would connect to its own server. Its workers may be waiting
+      // for open_mutex_ (Local): stop it without holding that.
+      std::unique_ptr<PeerServer> retired = std::move(server_);
+      server_running_ = false;
+      lock.unlock();
+      retired.reset();
+      lock.lock();
+      if (is_open()) return Status::OK();
+      continue;
+    }
     auto peer = PeerClient::Connect(address, std::max(options_.wait_ms, 100));
     if (peer.ok()) {
       peer_ = std::move(peer).value();
@@ -854,8 +861,8 @@ Status Store::ReopenAfterWriteFault() {
 Status Store::ReopenLocked() {
   bool lock_held_elsewhere = false;
   Status status = OpenLocal(lock_held_elsewhere);
-  // Another process took the database in between: it owns it now.
-  if (lock_held_elsewhere) retire_server_ = true;
+  // When another process took the database in between, the next Open()
+  // (a request of this process's own) hands the peers over to it.
   if (status.ok()) log::Notice("database '" + options_.path + "' reopened after a failed write");
   return status;
 }

@@ -188,9 +188,6 @@ class Store {
   // Opens the closed database again. Requires: open_mutex_ held.
   Status ReopenLocked();
   std::atomic<bool> write_fault_{false};
-  // Set when another process took the database during a reopen: the next
-  // Open() stops this process's peer server, so the new owner can serve.
-  std::atomic<bool> retire_server_{false};
   // Logs a fault of the database once (not once per request), and its end:
   // a write fault ends with a write that works.
   void NoteHealth(const Status& status, bool write);
