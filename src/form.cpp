@@ -5,35 +5,10 @@
 namespace gosl {
 
 bool IsValidUtf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    size_t length;
-    unsigned char min_second = 0x80, max_second = 0xBF;  // RFC 3629 section 4 table
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) min_second = 0xA0;  // overlong
-      if (c == 0xED) max_second = 0x9F;  // UTF-16 surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) min_second = 0x90;  // overlong
-      if (c == 0xF4) max_second = 0x8F;  // above U+10FFFF
-    } else {
-      return false;  // continuation byte first, or C0/C1/F5..FF
-    }
-    if (static_cast<size_t>(end - p) < length) return false;
-    if (p[1] < min_second || p[1] > max_second) return false;
-    for (size_t i = 2; i < length; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-    }
-    p += length;
+  for (size_t at = 0; at < text.size();) {
+    const size_t length = Utf8CharLength(text, at);
+    if (length == 0) return false;
+    at += length;
   }
   return true;
 }

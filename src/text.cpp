@@ -23,4 +23,31 @@ std::string_view TrimBlanks(std::string_view text) {
   return text;
 }
 
+size_t Utf8CharLength(std::string_view text, size_t at) {
+  auto byte = [&text](size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0; };
+  const unsigned char first = byte(at);
+  if (first < 0x80) return 1;
+  size_t length;
+  unsigned char min_second = 0x80, max_second = 0xBF;  // RFC 3629 section 4 table
+  if (first >= 0xC2 && first <= 0xDF) {
+    length = 2;
+  } else if (first >= 0xE0 && first <= 0xEF) {
+    length = 3;
+    if (first == 0xE0) min_second = 0xA0;  // overlong
+    if (first == 0xED) max_second = 0x9F;  // UTF-16 surrogates
+  } else if (first >= 0xF0 && first <= 0xF4) {
+    length = 4;
+    if (first == 0xF0) min_second = 0x90;  // overlong
+    if (first == 0xF4) max_second = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;  // a continuation byte first, or C0, C1, F5..FF
+  }
+  if (at + length > text.size()) return 0;
+  if (byte(at + 1) < min_second || byte(at + 1) > max_second) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if ((byte(at + i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
 }  // namespace gosl

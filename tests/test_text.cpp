@@ -20,4 +20,18 @@ TEST_CASE("only ASCII letters are lowered, and blanks trimmed at both ends", "[t
   CHECK(TrimBlanks("x") == "x");
 }
 
+TEST_CASE("a UTF-8 character's length, or 0 where none starts", "[text]") {
+  CHECK(Utf8CharLength("a", 0) == 1);
+  CHECK(Utf8CharLength("\xC3\xBC", 0) == 2);          // ü
+  CHECK(Utf8CharLength("\xE2\x82\xAC", 0) == 3);      // €
+  CHECK(Utf8CharLength("\xF0\x9F\x98\x80", 0) == 4);  // an emoji
+  CHECK(Utf8CharLength("x\xC3\xBC", 1) == 2);         // from the middle
+  CHECK(Utf8CharLength("\xBC", 0) == 0);               // a continuation byte first
+  CHECK(Utf8CharLength("\xC0\xAF", 0) == 0);          // overlong
+  CHECK(Utf8CharLength("\xED\xA0\x80", 0) == 0);      // a UTF-16 surrogate
+  CHECK(Utf8CharLength("\xF4\x90\x80\x80", 0) == 0);  // above U+10FFFF
+  CHECK(Utf8CharLength("\xE2\x82", 0) == 0);          // cut short
+  CHECK(Utf8CharLength("\xFF", 0) == 0);
+}
+
 }  // namespace gosl

@@ -3,6 +3,7 @@
 // Life names, UUIDs and parameter names are ASCII.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -17,5 +18,10 @@ std::string AsciiLowered(std::string_view text);
 
 // text without leading and trailing spaces and tabs.
 std::string_view TrimBlanks(std::string_view text);
+
+// The length (1-4) of the well-formed UTF-8 character at text[at], or 0 for
+// a byte that starts none: RFC 3629's table (no overlong forms, no UTF-16
+// surrogates, nothing above U+10FFFF, nothing cut short). Requires: at < size.
+size_t Utf8CharLength(std::string_view text, size_t at);
 
 }  // namespace gosl
