@@ -142,22 +142,27 @@ Response Handle(const Request& request, Store& store, Gate* gate) {
   return response;
 }
 
-Response Serve(const Request& request, Store& store, Gate* gate) {
+Served Serve(const Request& request, Store& store, Gate* gate) {
   auto start = std::chrono::steady_clock::now();
-  Response response;
+  Served served;
   try {
-    response = Handle(request, store, gate);
+    served.response = Handle(request, store, gate);
   } catch (const std::exception& e) {
-    response = ErrorResponse(Status::Internal("internal error"));
-    response.summary = std::string("exception: ") + Sanitized(e.what(), 120);
+    served.response = ErrorResponse(Status::Internal("internal error"));
+    served.response.summary = std::string("exception: ") + Sanitized(e.what(), 120);
   }
-  auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
+  served.elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  return served;
+}
+
+void LogServed(const Request& request, const Served& served) {
+  if (!log::Enabled(log::Level::kInfo)) return;
+  const Response& response = served.response;
   log::Info(std::to_string(response.status) + " " + Sanitized(request.method, 16) + " " +
-            response.summary + " " + std::to_string(elapsed_us) + "us" +
+            response.summary + " " + std::to_string(served.elapsed_us) + "us" +
             (request.remote_addr.empty() ? "" : " from " + Sanitized(request.remote_addr, 64)));
-  return response;
 }
 
 }  // namespace gosl

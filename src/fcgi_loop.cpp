@@ -119,9 +119,11 @@ int RunFastCgi(Store& store, Gate& gate) {
       int got = FCGX_GetStr(request.body.data(), static_cast<int>(length), fcgi.in);
       request.body.resize(got > 0 ? static_cast<size_t>(got) : 0);
     }
-    const std::string out = RenderCgi(request, Serve(request, store, &gate));
+    const Served served = Serve(request, store, &gate);
+    const std::string out = RenderCgi(request, served.response);
     FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);
     FCGX_Finish_r(&fcgi);
+    LogServed(request, served);  // after the answer: the client does not wait for the log
   }
   FCGX_Free(&fcgi, 1);
   if (stop_requested) {
@@ -144,15 +146,17 @@ int RunCgiOnce(Store& store, Gate& gate) {
     done += static_cast<size_t>(got);
   }
   request.body.resize(done);
-  const std::string out = RenderCgi(request, Serve(request, store, &gate));
+  const Served served = Serve(request, store, &gate);
+  const std::string out = RenderCgi(request, served.response);
   size_t written = 0;
   while (written < out.size()) {
     ssize_t put = ::write(1, out.data() + written, out.size() - written);
     if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) return 1;
+    if (put <= 0) break;
     written += static_cast<size_t>(put);
   }
-  return 0;
+  LogServed(request, served);
+  return written == out.size() ? 0 : 1;
 }
 
 }  // namespace gosl

@@ -86,8 +86,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return Close();  // the client left, timed out, or reset the connection
 
     const auto& message = parser_->get();
-    Response response = Serve(ToRequest(message, remote_), store_, &gate_);
-    Write(response, message.keep_alive(), message.method() == http::verb::head,
+    const Request request = ToRequest(message, remote_);
+    const Served served = Serve(request, store_, &gate_);
+    LogServed(request, served);
+    Write(served.response, message.keep_alive(), message.method() == http::verb::head,
           message.version());
   }
 

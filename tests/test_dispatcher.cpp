@@ -49,16 +49,22 @@ TEST_CASE("a store failure is a 503 with its reason, not a crash", "[dispatcher]
   CHECK(response.body == "database '" + dir.File("db") + "' is in use by another process");
 }
 
-TEST_CASE("Serve logs one INFO line per request with outcome and microseconds", "[dispatcher]") {
+TEST_CASE("LogServed writes one INFO line per request with outcome and microseconds", "[dispatcher]") {
   test::TempDir dir;
   REQUIRE(log::SetUp({dir.File("test.log"), 1 << 20, 1, log::Level::kInfo, false}).ok());
   Store store({dir.File("db")});
   Request request;
   request.query = "name=Nobody%0AInjected";
   request.remote_addr = "192.0.2.7";
-  CHECK(Serve(request, store, nullptr).status == 400);
+  Served served = Serve(request, store, nullptr);
+  CHECK(served.response.status == 400);
+  CHECK(served.elapsed_us >= 0);
+  CHECK(test::ReadFile(dir.File("test.log")).find(" INFO ") == std::string::npos);  // not before LogServed
+  LogServed(request, served);
   request.query = "name=Nobody";
-  CHECK(Serve(request, store, nullptr).status == 200);
+  served = Serve(request, store, nullptr);
+  CHECK(served.response.status == 200);
+  LogServed(request, served);
   log::ShutDown();
   const std::string log = test::ReadFile(dir.File("test.log"));
   CHECK(test::CountLinesWith(log, " INFO ") == 2);

@@ -19,6 +19,7 @@
 #include "../support/api_cases.hpp"
 #include "../support/files.hpp"
 #include "../support/http_client.hpp"
+#include "../support/process.hpp"
 #include "apache_server.hpp"
 
 namespace gosl::test {
@@ -181,16 +182,6 @@ void CheckLookup(const ApacheServer& apache, const std::string& query, const std
   CHECK(reply.body == body);
 }
 
-template <typename Predicate>
-bool PollUntil(int timeout_ms, Predicate done) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 // The private files the shipped .htaccess must hide, as URL paths.
 std::vector<std::string> PrivateTargets(const ApacheServer& apache) {
   std::vector<std::string> targets = {
@@ -245,6 +236,8 @@ TEST_CASE("every SPEC API row answers through Apache and mod_fcgid as SPEC.md sa
     return HttpRequest(apache.port(), c.method, Target(apache.app_url(), c.query), c.body, headers);
   });
   // One INFO line per request: every row reached the program, none was answered by Apache.
+  // (A request's line is written once its answer has gone.)
+  WaitFor([&] { return CountLinesWith(apache.AppLog(), " INFO ") >= ApiCases().size(); }, 5000);
   CHECK(CountLinesWith(apache.AppLog(), " INFO ") == ApiCases().size());
   CheckNoTrouble(apache);
   CHECK(apache.Stop());
@@ -363,8 +356,11 @@ TEST_CASE("PUT, DELETE, OPTIONS, PATCH and HEAD are answered by the program, not
   CHECK(head.status == 200);
   CHECK(head.headers["content-length"] == "36");
   CHECK(head.body.empty());
+  // A request's line is written once its answer has gone.
+  const char* const methods[] = {"PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"};
+  WaitFor([&] { return CountLinesWith(apache.AppLog(), " INFO 200 HEAD ") == 1; }, 5000);
   const std::string log = apache.AppLog();
-  for (const std::string method : {"PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"}) {
+  for (const std::string method : methods) {
     INFO(method << " in gosl.log:\n" << log);
     CHECK(CountLinesWith(log, " INFO 200 " + method + " ") == 1);
   }
@@ -379,6 +375,8 @@ TEST_CASE("16 keep-alive clients for 3 seconds get only correct answers from sev
   CHECK(burst.errors == 0);
   CHECK(burst.requests > 0);
 
+  // A request's line is written once its answer has gone.
+  WaitFor([&] { return CountLinesWith(AllAppLogs(apache), " INFO ") >= burst.requests; }, 5000);
   const std::string log = AllAppLogs(apache);
   const std::set<std::string> pids = InfoPids(log);
   WARN("burst: " << burst.requests << " requests in 3 s from 16 clients, answered by " << pids.size()
@@ -430,11 +428,11 @@ TEST_CASE("after a graceful restart replaces every process the service still ans
 
   apache.Graceful();
   // mod_fcgid's new process manager stops the old processes (SIGTERM, SIGKILL 3 s later at most).
-  const bool replaced = PollUntil(15000, [&] {
+  const bool replaced = WaitFor([&] {
     const std::vector<pid_t> now = apache.AppPids();
     return std::none_of(old_pids.begin(), old_pids.end(),
                         [&](pid_t p) { return std::count(now.begin(), now.end(), p) > 0; });
-  });
+  }, 15000);
   REQUIRE(replaced);
 
   CheckLookup(apache, "name=mini", kMiniKey);
@@ -463,11 +461,11 @@ TEST_CASE("after mod_fcgid kills idle processes the service still answers correc
   INFO(spawned << " processes before the idle kills");
   CHECK(spawned >= 1);
 
-  REQUIRE(PollUntil(20000, [&] { return apache.AppPids().empty(); }));
+  REQUIRE(WaitFor([&] { return apache.AppPids().empty(); }, 20000));
   // mod_fcgid logs an exit when it reaps the process, at its next error scan.
-  const bool logged = PollUntil(10000, [&] {
+  const bool logged = WaitFor([&] {
     return CountLinesWith(apache.ErrorLog(), "exit(idle timeout)") >= spawned;
-  });
+  }, 10000);
   INFO("error log:\n" << apache.ErrorLog());
   CHECK(logged);
 

@@ -38,17 +38,6 @@ RunResult Run(const TempDir& dir, std::vector<std::string> args) {
                     "/dev/null");
 }
 
-// Polls until condition() holds or the deadline passes; no fixed sleeps.
-template <typename Condition>
-bool WaitFor(Condition condition, int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return false;
-}
-
 bool HasFileEndingIn(const std::string& dir, const std::string& ending, uintmax_t min_size = 1) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {

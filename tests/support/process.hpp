@@ -2,8 +2,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gosl::test {
@@ -52,6 +54,18 @@ struct RunResult {
 RunResult RunProgram(const std::string& binary, const std::vector<std::string>& args,
                      const std::vector<std::string>& env, const std::string& input = "", int timeout_ms = 20000,
                      const std::string& cwd = "", const std::string& stdin_path = "");
+
+// Polls condition() every 2 ms until it holds (true) or timeout_ms passes
+// (false): for what a process does after it has answered, never a fixed sleep.
+template <typename Condition>
+bool WaitFor(Condition condition, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
 
 // Polls until something accepts TCP connections on 127.0.0.1:port; returns false if that did not happen in time.
 bool WaitForTcpPort(int port, int timeout_ms);
