@@ -4,7 +4,7 @@
 #   make test        installs missing Debian packages, then every test, plain and under ASan+UBSan
 #   make check       the test suite once, dev build only (quick loop while coding)
 #   make asan        the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make bench       figures against the SPEC budgets (1 M and 10 M generated records)
+#   make bench       figures against the SPEC budgets (1 M and 10 M generated records), release binary
 #   make fuzz        libFuzzer on the request path and the CSV line parser (FUZZ_SECONDS each, 60)
 #   make release     dist/gosl-basics.fcgi: fully static, stripped, the file you upload
 #   make dist        dist/gosl-basics-VERSION-linux-x86_64.tar.gz: binary, .htaccess, config, LSL
@@ -163,8 +163,10 @@ dist: release
 run: deps $(BINARY) $(B)/tools/gen_whatcsv
 	scripts/run-demo.sh $(B)
 
-bench: deps $(B)/$(BINARY) $(B)/tools/gen_whatcsv $(B)/bench/bench_lookup
-	scripts/bench.sh $(B)
+# Measures the binary users upload (build/release: static, -O2, no asserts).
+bench: deps $(B)/tools/gen_whatcsv $(B)/bench/bench_lookup
+	$(MAKE) FLAVOUR=release binary
+	scripts/bench.sh $(B) build/release
 
 clean:
 	rm -rf build dist $(BINARY)

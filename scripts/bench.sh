@@ -4,13 +4,17 @@
 # Generated files are kept in build/bench-data (the 10 M .bz2 takes a minute
 # to make once). Figures are printed, never asserted: the machine is shared
 # and noisy, so each ratio pairs two runs made next to each other.
+# usage: bench.sh TOOLS_BUILD_DIR [BINARY_BUILD_DIR]: the tools (generator,
+# bench_lookup) from the first, the gosl-basics.fcgi measured from the second
+# (make bench: build/release, the static binary users upload).
 set -eu
 B=$1
+BIN_DIR=${2:-$1}
 W=build/bench-data
 mkdir -p "$W"
-BIN="$(pwd)/$B/gosl-basics.fcgi"
+BIN="$(pwd)/$BIN_DIR/gosl-basics.fcgi"
 
-echo "== gosl-basics bench, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M')"
+echo "== gosl-basics bench, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M'), $BIN_DIR/gosl-basics.fcgi"
 for N in ${BENCH_SIZES:-1000000 10000000}; do
   CSV="$W/gen-$N.csv"
   DB="$W/db-$N"
@@ -37,4 +41,4 @@ done
 # database: against a static file and a do-nothing libfcgi program.
 FIRST=$(echo ${BENCH_SIZES:-1000000} | cut -d' ' -f1)
 echo "-- through Apache + mod_fcgid ($FIRST records)"
-scripts/bench-apache.sh "$B" "$W/db-$FIRST" "$W/gen-$FIRST.csv"
+scripts/bench-apache.sh "$BIN_DIR" "$W/db-$FIRST" "$W/gen-$FIRST.csv"
