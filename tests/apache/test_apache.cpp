@@ -237,7 +237,7 @@ TEST_CASE("every SPEC API row answers through Apache and mod_fcgid as SPEC.md sa
   });
   // One INFO line per request: every row reached the program, none was answered by Apache.
   // (A request's line is written once its answer has gone.)
-  WaitFor([&] { return CountLinesWith(apache.AppLog(), " INFO ") >= ApiCases().size(); }, 5000);
+  WaitFor([&] { return CountLinesWith(apache.AppLog(), " INFO ") >= ApiCases().size(); }, 5000, 20);
   CHECK(CountLinesWith(apache.AppLog(), " INFO ") == ApiCases().size());
   CheckNoTrouble(apache);
   CHECK(apache.Stop());
@@ -358,7 +358,7 @@ TEST_CASE("PUT, DELETE, OPTIONS, PATCH and HEAD are answered by the program, not
   CHECK(head.body.empty());
   // A request's line is written once its answer has gone.
   const char* const methods[] = {"PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"};
-  WaitFor([&] { return CountLinesWith(apache.AppLog(), " INFO 200 HEAD ") == 1; }, 5000);
+  WaitFor([&] { return CountLinesWith(apache.AppLog(), " INFO 200 HEAD ") == 1; }, 5000, 20);
   const std::string log = apache.AppLog();
   for (const std::string method : methods) {
     INFO(method << " in gosl.log:\n" << log);
@@ -376,7 +376,7 @@ TEST_CASE("16 keep-alive clients for 3 seconds get only correct answers from sev
   CHECK(burst.requests > 0);
 
   // A request's line is written once its answer has gone.
-  WaitFor([&] { return CountLinesWith(AllAppLogs(apache), " INFO ") >= burst.requests; }, 5000);
+  WaitFor([&] { return CountLinesWith(AllAppLogs(apache), " INFO ") >= burst.requests; }, 5000, 20);
   const std::string log = AllAppLogs(apache);
   const std::set<std::string> pids = InfoPids(log);
   WARN("burst: " << burst.requests << " requests in 3 s from 16 clients, answered by " << pids.size()
@@ -432,7 +432,7 @@ TEST_CASE("after a graceful restart replaces every process the service still ans
     const std::vector<pid_t> now = apache.AppPids();
     return std::none_of(old_pids.begin(), old_pids.end(),
                         [&](pid_t p) { return std::count(now.begin(), now.end(), p) > 0; });
-  }, 15000);
+  }, 15000, 50);  // scanning /proc is not free
   REQUIRE(replaced);
 
   CheckLookup(apache, "name=mini", kMiniKey);
@@ -461,11 +461,11 @@ TEST_CASE("after mod_fcgid kills idle processes the service still answers correc
   INFO(spawned << " processes before the idle kills");
   CHECK(spawned >= 1);
 
-  REQUIRE(WaitFor([&] { return apache.AppPids().empty(); }, 20000));
+  REQUIRE(WaitFor([&] { return apache.AppPids().empty(); }, 20000, 50));
   // mod_fcgid logs an exit when it reaps the process, at its next error scan.
   const bool logged = WaitFor([&] {
     return CountLinesWith(apache.ErrorLog(), "exit(idle timeout)") >= spawned;
-  }, 10000);
+  }, 10000, 50);
   INFO("error log:\n" << apache.ErrorLog());
   CHECK(logged);
 

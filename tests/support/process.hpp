@@ -55,14 +55,14 @@ RunResult RunProgram(const std::string& binary, const std::vector<std::string>& 
                      const std::vector<std::string>& env, const std::string& input = "", int timeout_ms = 20000,
                      const std::string& cwd = "", const std::string& stdin_path = "");
 
-// Polls condition() every 2 ms until it holds (true) or timeout_ms passes
+// Polls condition() every poll_ms until it holds (true) or timeout_ms passes
 // (false): for what a process does after it has answered, never a fixed sleep.
 template <typename Condition>
-bool WaitFor(Condition condition, int timeout_ms) {
+bool WaitFor(Condition condition, int timeout_ms, int poll_ms = 2) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!condition()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
   }
   return true;
 }
