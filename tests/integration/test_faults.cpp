@@ -47,11 +47,24 @@ std::unique_ptr<FastCgiProcess> StartApp(const TempDir& dir, const std::string& 
                                           dir.File("stdout"), dir.File("stderr"));
 }
 
-HttpReply Get(const TempDir& dir, const std::string& query) {
-  return FastCgiRequest(dir.File("app.sock"), CgiParams("GET", query));
-}
+// A site directory (what --dir names) holding the database, inside a
+// temporary directory that also holds the app's socket and output.
+struct Site {
+  TempDir dir;
+  const std::string site = dir.File("site"), db = dir.File("site/slkvdb");
 
-std::string Log(const std::string& db_dir) { return ReadFile(db_dir + "/gosl.log"); }
+  Site() { fs::create_directories(site); }
+  std::unique_ptr<FastCgiProcess> Start(const std::vector<std::string>& more_args = {}) const {
+    return StartApp(dir, site, more_args);
+  }
+  HttpReply Get(const std::string& query) const {
+    return FastCgiRequest(dir.File("app.sock"), CgiParams("GET", query));
+  }
+  std::string Log() const { return ReadFile(site + "/gosl.log"); }
+  RunResult Repair() const {
+    return RunProgram(GOSL_TEST_BINARY, {"--repair", "--dir", site}, {"PATH=/usr/bin:/bin"});
+  }
+};
 
 // Seeds the API records and has LevelDB write them into a table file.
 void SeedIntoTables(const std::string& db_path) {
@@ -66,57 +79,51 @@ void SeedIntoTables(const std::string& db_path) {
 
 TEST_CASE("an unreadable database answers 503 and is served once readable again",
           "[integration][faults]") {
-  TempDir dir;
-  const std::string site = dir.File("site"), db = dir.File("site/slkvdb");
-  fs::create_directories(site);
-  SeedApiDatabase(db);
-  auto app = StartApp(dir, site);
-  fs::permissions(db, fs::perms::none, fs::perm_options::replace);
+  Site s;
+  SeedApiDatabase(s.db);
+  auto app = s.Start();
+  fs::permissions(s.db, fs::perms::none, fs::perm_options::replace);
   for (int i = 0; i < 3; ++i) {
-    HttpReply reply = Get(dir, "name=mini");
+    HttpReply reply = s.Get("name=mini");
     CHECK(reply.status == 503);
-    CHECK(reply.body == "cannot read database '" + db + "': Permission denied");
+    CHECK(reply.body == "cannot read database '" + s.db + "': Permission denied");
   }
-  fs::permissions(db, fs::perms(0755), fs::perm_options::replace);
-  CHECK(Get(dir, "name=mini").body == kMiniKey);
-  const std::string log = Log(site);
-  CHECK(CountLinesWith(log, "ERROR cannot read database '" + db + "': Permission denied") == 1);
-  CHECK(CountLinesWith(log, "NOTICE database '" + db + "' answers again") == 1);
+  fs::permissions(s.db, fs::perms(0755), fs::perm_options::replace);
+  CHECK(s.Get("name=mini").body == kMiniKey);
+  const std::string log = s.Log();
+  CHECK(CountLinesWith(log, "ERROR cannot read database '" + s.db + "': Permission denied") == 1);
+  CHECK(CountLinesWith(log, "NOTICE database '" + s.db + "' answers again") == 1);
 }
 
 TEST_CASE("a database held too long by a process that answers nobody: 503, logged once, then served",
           "[integration][faults]") {
-  TempDir dir;
-  const std::string site = dir.File("site"), db = dir.File("site/slkvdb");
-  fs::create_directories(site);
-  SeedApiDatabase(db);
-  auto app = StartApp(dir, site);
+  Site s;
+  SeedApiDatabase(s.db);
+  auto app = s.Start();
   {
     leveldb::DB* raw = nullptr;  // holds LevelDB's lock and no peer socket
-    REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), s.db, &raw).ok());
     std::unique_ptr<leveldb::DB> holder(raw);
     for (int i = 0; i < 2; ++i) {
-      HttpReply reply = Get(dir, "name=mini");  // after the 2 s wait limit
+      HttpReply reply = s.Get("name=mini");  // after the 2 s wait limit
       CHECK(reply.status == 503);
-      CHECK(reply.body == "database '" + db + "' is in use by another process");
+      CHECK(reply.body == "database '" + s.db + "' is in use by another process");
     }
     // --repair is refused while a process holds the database.
-    RunResult busy = RunProgram(GOSL_TEST_BINARY, {"--repair", "--dir", site}, {"PATH=/usr/bin:/bin"});
+    RunResult busy = s.Repair();
     CHECK(busy.exit_code == 1);
     CHECK(busy.err.find("is in use by another process: stop the service first") != std::string::npos);
   }
-  CHECK(Get(dir, "name=mini").body == kMiniKey);
-  CHECK(CountLinesWith(Log(site), "ERROR database '" + db + "' is in use by another process") == 1);
+  CHECK(s.Get("name=mini").body == kMiniKey);
+  CHECK(CountLinesWith(s.Log(), "ERROR database '" + s.db + "' is in use by another process") == 1);
 }
 
 TEST_CASE("a damaged table answers 503 naming --repair; --repair makes it open again",
           "[integration][faults]") {
-  TempDir dir;
-  const std::string site = dir.File("site"), db = dir.File("site/slkvdb");
-  fs::create_directories(site);
-  SeedIntoTables(db);
+  Site s;
+  SeedIntoTables(s.db);
   size_t tables = 0;
-  for (const auto& entry : fs::directory_iterator(db)) {
+  for (const auto& entry : fs::directory_iterator(s.db)) {
     if (entry.path().extension() != ".ldb") continue;
     ++tables;
     std::fstream table(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
@@ -125,47 +132,45 @@ TEST_CASE("a damaged table answers 503 naming --repair; --repair makes it open a
   }
   REQUIRE(tables > 0);
   {
-    auto app = StartApp(dir, site);
+    auto app = s.Start();
     for (int i = 0; i < 3; ++i) {
-      HttpReply reply = Get(dir, "name=mini");
+      HttpReply reply = s.Get("name=mini");
       CHECK(reply.status == 503);
-      CHECK(reply.body.find("database '" + db +
+      CHECK(reply.body.find("database '" + s.db +
                             "' is damaged (stop the service and run gosl-basics.fcgi --repair)") ==
             0);
       CHECK(reply.body.find('\n') == std::string::npos);
     }
-    CHECK(CountLinesWith(Log(site), "ERROR database") == 1);
+    CHECK(CountLinesWith(s.Log(), "ERROR database") == 1);
   }
-  RunResult repaired = RunProgram(GOSL_TEST_BINARY, {"--repair", "--dir", site}, {"PATH=/usr/bin:/bin"});
+  RunResult repaired = s.Repair();
   CHECK(repaired.exit_code == 0);
-  CHECK(repaired.err.find("repair of '" + db + "' done: " + std::to_string(tables) +
+  CHECK(repaired.err.find("repair of '" + s.db + "' done: " + std::to_string(tables) +
                           " damaged tables moved to its lost/ directory") != std::string::npos);
   // What the damaged tables held is gone (their bytes are kept in lost/),
   // and the database serves and takes registrations again.
-  auto app = StartApp(dir, site);
-  CHECK(Get(dir, "name=mini").status == 200);
-  CHECK(Get(dir, "name=New+Start&key=" + kUnknownKey).status == 200);
-  CHECK(Get(dir, "key=" + kUnknownKey).body == "New Start");
+  auto app = s.Start();
+  CHECK(s.Get("name=mini").status == 200);
+  CHECK(s.Get("name=New+Start&key=" + kUnknownKey).status == 200);
+  CHECK(s.Get("key=" + kUnknownKey).body == "New Start");
 }
 
 TEST_CASE("a damaged CURRENT file: 503, and --repair brings every record back",
           "[integration][faults]") {
-  TempDir dir;
-  const std::string site = dir.File("site"), db = dir.File("site/slkvdb");
-  fs::create_directories(site);
-  SeedIntoTables(db);
-  WriteFile(db + "/CURRENT", "MANIFEST-999999\n");
+  Site s;
+  SeedIntoTables(s.db);
+  WriteFile(s.db + "/CURRENT", "MANIFEST-999999\n");
   {
-    auto app = StartApp(dir, site);
-    HttpReply reply = Get(dir, "name=mini");
+    auto app = s.Start();
+    HttpReply reply = s.Get("name=mini");
     CHECK(reply.status == 503);
     CHECK(reply.body.find("MANIFEST-999999") != std::string::npos);
   }
-  RunResult repaired = RunProgram(GOSL_TEST_BINARY, {"--repair", "--dir", site}, {"PATH=/usr/bin:/bin"});
+  RunResult repaired = s.Repair();
   CHECK(repaired.exit_code == 0);
-  auto app = StartApp(dir, site);
-  CHECK(Get(dir, "name=mini").body == kMiniKey);
-  CHECK(Get(dir, "key=" + kLegacyKey).body == "Legacy Linden");
+  auto app = s.Start();
+  CHECK(s.Get("name=mini").body == kMiniKey);
+  CHECK(s.Get("key=" + kLegacyKey).body == "Legacy Linden");
 }
 
 TEST_CASE("--repair refuses a directory without a database", "[integration][faults]") {
@@ -196,21 +201,20 @@ class SmallDisk {
 
 TEST_CASE("a full disk: registrations get 503, lookups go on, writes resume when space returns",
           "[integration][faults]") {
-  TempDir dir;
-  const std::string site = dir.File("site"), db = dir.File("site/slkvdb");
-  SmallDisk disk(site);
+  Site s;
+  SmallDisk disk(s.site);
   if (!disk.mounted()) {
     WARN("not tested: mounting a small tmpfs needs root");
     return;
   }
-  SeedApiDatabase(db);
+  SeedApiDatabase(s.db);
   // The log on another disk, or the full one would swallow what it says.
-  auto app = StartApp(dir, site, {"--log-file", dir.File("gosl.log")});
-  REQUIRE(Get(dir, "name=mini").body == kMiniKey);
-  REQUIRE(Get(dir, "name=Before+Full&key=" + kUnknownKey).status == 200);
+  auto app = s.Start({"--log-file", s.dir.File("gosl.log")});
+  REQUIRE(s.Get("name=mini").body == kMiniKey);
+  REQUIRE(s.Get("name=Before+Full&key=" + kUnknownKey).status == 200);
 
   {  // Fill the disk.
-    std::ofstream filler(site + "/filler", std::ios::binary);
+    std::ofstream filler(s.site + "/filler", std::ios::binary);
     const std::string block(64 * 1024, 'x');
     while (filler.write(block.data(), block.size()) && filler.flush()) {
     }
@@ -220,7 +224,7 @@ TEST_CASE("a full disk: registrations get 503, lookups go on, writes resume when
   for (int i = 0; i < 2000 && refused < 3; ++i) {
     char key[37];
     snprintf(key, sizeof key, "12345678-0000-4000-8000-%012d", i);
-    HttpReply reply = Get(dir, "name=Full+Disk" + std::to_string(i) + "&key=" + key);
+    HttpReply reply = s.Get("name=Full+Disk" + std::to_string(i) + "&key=" + key);
     INFO(reply.status << " " << reply.body);
     REQUIRE((reply.status == 200 || reply.status == 503));
     if (reply.status == 503) {
@@ -231,14 +235,14 @@ TEST_CASE("a full disk: registrations get 503, lookups go on, writes resume when
   CHECK(refused == 3);
   CHECK(reason.find("No space left on device") != std::string::npos);
   CHECK(reason.find('\n') == std::string::npos);
-  CHECK(Get(dir, "key=" + kUnknownKey).body == "Before Full");  // reads need no space
+  CHECK(s.Get("key=" + kUnknownKey).body == "Before Full");  // reads need no space
 
-  fs::remove(site + "/filler");
-  HttpReply after = Get(dir, "name=After+Full&key=" + kMiniKey);
+  fs::remove(s.site + "/filler");
+  HttpReply after = s.Get("name=After+Full&key=" + kMiniKey);
   CHECK(after.status == 200);
-  CHECK(Get(dir, "key=" + kMiniKey).body == "After Full");
-  CHECK(Get(dir, "key=" + kUnknownKey).body == "Before Full");
-  const std::string log = ReadFile(dir.File("gosl.log"));
+  CHECK(s.Get("key=" + kMiniKey).body == "After Full");
+  CHECK(s.Get("key=" + kUnknownKey).body == "Before Full");
+  const std::string log = ReadFile(s.dir.File("gosl.log"));
   CHECK(CountLinesWith(log, "No space left on device (answering 503") == 1);
   CHECK(CountLinesWith(log, "reopened after a failed write") == 1);
   CHECK(CountLinesWith(log, "answers again") == 1);
