@@ -18,7 +18,7 @@ BINARY := gosl-basics.fcgi
 
 CXX ?= g++
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Werror
-CPPFLAGS := -Iinclude -DFMT_HEADER_ONLY -MMD -MP
+CPPFLAGS := -Iinclude -Isrc -DFMT_HEADER_ONLY -MMD -MP
 CXXFLAGS := -std=c++17 $(WARNINGS)
 LDLIBS := -lleveldb -lsnappy -lfcgi -lboost_program_options -lbz2 -lz -ledit -lutil -pthread
 
@@ -44,7 +44,7 @@ $(B)/src/version.o: CPPFLAGS += -DGOSL_BUILD_DATE='"$(shell date -u +%Y-%m-%d)"'
     -DGOSL_LINKAGE='"$(LINKAGE)"' \
     -DGOSL_LIBFCGI_VERSION='"$(shell dpkg-query -W -f='$${Version}' libfcgi-dev 2>/dev/null)"'
 
-SRCS := $(wildcard src/*.cpp)
+SRCS := $(wildcard src/*.cpp src/*/*.cpp)
 OBJS := $(SRCS:%.cpp=$(B)/%.o)
 LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp) \

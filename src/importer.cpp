@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "gosl/bulk_load.hpp"
 #include "gosl/compression.hpp"
 #include "gosl/external_sort.hpp"
 #include "gosl/logging.hpp"

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "gosl/config.hpp"
+#include "gosl/bulk_load.hpp"
 #include "gosl/exporter.hpp"
 #include "gosl/fcgi_loop.hpp"
 #include "gosl/http_server.hpp"

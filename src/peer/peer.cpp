@@ -15,155 +15,25 @@
 #include <system_error>
 #include <thread>
 
+#include "peer/wire.hpp"
+#include "util/posix_io.hpp"
+
 namespace gosl {
 namespace {
 
-// A frame is a 4-byte little-endian length and a payload; no request or
-// reply comes near this size (names are at most 63 bytes).
-constexpr uint32_t kMaxFrameBytes = 64 * 1024;
-
-void PutU16(std::string& out, size_t value) {
-  out += static_cast<char>(value & 0xFF);
-  out += static_cast<char>((value >> 8) & 0xFF);
-}
-
-void PutText(std::string& out, std::string_view text) {
-  text = text.substr(0, 0xFFFF);
-  PutU16(out, text.size());
-  out.append(text);
-}
-
-// Reads from the front of `in`; false when it is too short.
-bool TakeBytes(std::string_view& in, size_t n, std::string_view& out) {
-  if (in.size() < n) return false;
-  out = in.substr(0, n);
-  in.remove_prefix(n);
-  return true;
-}
-
-bool TakeText(std::string_view& in, std::string& out) {
-  std::string_view length_bytes, text;
-  if (!TakeBytes(in, 2, length_bytes)) return false;
-  size_t length = static_cast<uint8_t>(length_bytes[0]) | static_cast<uint8_t>(length_bytes[1]) << 8;
-  if (!TakeBytes(in, length, text)) return false;
-  out.assign(text);
-  return true;
-}
-
-std::string EncodeRequest(const PeerRequest& r) {
-  std::string out(1, static_cast<char>(r.op));
-  out += r.only_grid ? '1' : '0';
-  out.append(r.key.bytes());
-  PutText(out, r.name);
-  PutText(out, r.grid);
-  return out;
-}
-
-bool DecodeRequest(std::string_view in, PeerRequest& r) {
-  std::string_view op, only, key;
-  if (!TakeBytes(in, 1, op) || !TakeBytes(in, 1, only) ||
-      !TakeBytes(in, Uuid::kByteLength, key)) {
-    return false;
-  }
-  r.op = static_cast<PeerOp>(op[0]);
-  r.only_grid = only[0] == '1';
-  r.key = Uuid::FromBytes(key);
-  return TakeText(in, r.name) && TakeText(in, r.grid) && in.empty();
-}
-
-Status StatusFrom(Code code, std::string message) {
-  switch (code) {
-    case Code::kOk: return Status::OK();
-    case Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
-    case Code::kMissingArgument: return Status::MissingArgument(std::move(message));
-    case Code::kNotFound: return Status::NotFound(std::move(message));
-    case Code::kTooLarge: return Status::TooLarge(std::move(message));
-    case Code::kTooLong: return Status::TooLong(std::move(message));
-    case Code::kUnavailable: return Status::Unavailable(std::move(message));
-    case Code::kIOError: return Status::IOError(std::move(message));
-    case Code::kForbidden: return Status::Forbidden(std::move(message));
-    case Code::kTooManyRequests: return Status::TooManyRequests(std::move(message));
-    case Code::kInternal: return Status::Internal(std::move(message));
-    case Code::kCorruption: break;
-  }
-  return Status::Corruption(std::move(message));
-}
-
-std::string EncodeReply(const PeerReply& r) {
-  std::string out(1, static_cast<char>(r.status.code()));
-  out += r.cacheable ? '1' : '0';
-  PutText(out, r.status.message());
-  PutU16(out, r.records.size());
-  for (const AvatarRecord& record : r.records) {
-    out.append(record.key.bytes());
-    PutText(out, record.name);
-    PutText(out, record.grid);
-  }
-  return out;
-}
-
-bool DecodeReply(std::string_view in, PeerReply& r) {
-  std::string_view code, cacheable, count;
-  std::string message;
-  if (!TakeBytes(in, 1, code) || !TakeBytes(in, 1, cacheable) || !TakeText(in, message) ||
-      !TakeBytes(in, 2, count)) {
-    return false;
-  }
-  r.cacheable = cacheable[0] == '1';
-  auto value = static_cast<uint8_t>(code[0]);
-  if (value > static_cast<uint8_t>(Code::kInternal)) return false;
-  r.status = StatusFrom(static_cast<Code>(value), std::move(message));
-  size_t records = static_cast<uint8_t>(count[0]) | static_cast<uint8_t>(count[1]) << 8;
-  r.records.clear();
-  for (size_t i = 0; i < records; ++i) {
-    std::string_view key;
-    AvatarRecord record;
-    if (!TakeBytes(in, Uuid::kByteLength, key) || !TakeText(in, record.name) ||
-        !TakeText(in, record.grid)) {
-      return false;
-    }
-    record.key = Uuid::FromBytes(key);
-    r.records.push_back(std::move(record));
-  }
-  return in.empty();
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(sent));
-  }
-  return true;
-}
-
-bool ReadAll(int fd, char* out, size_t n) {
-  while (n > 0) {
-    ssize_t got = ::recv(fd, out, n, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    out += got;
-    n -= static_cast<size_t>(got);
-  }
-  return true;
-}
-
 bool WriteFrame(int fd, const std::string& payload) {
-  std::string frame;
-  uint32_t length = static_cast<uint32_t>(payload.size());
-  for (int i = 0; i < 4; ++i) frame += static_cast<char>((length >> (8 * i)) & 0xFF);
-  frame += payload;
-  return WriteAll(fd, frame);
+  return posix::SendFully(fd, wire::FrameHeader(payload.size()) + payload);
 }
 
 bool ReadFrame(int fd, std::string& payload) {
-  unsigned char header[4];
-  if (!ReadAll(fd, reinterpret_cast<char*>(header), 4)) return false;
-  uint32_t length = header[0] | header[1] << 8 | header[2] << 16 | uint32_t{header[3]} << 24;
-  if (length > kMaxFrameBytes) return false;
+  char header[wire::kFrameHeaderBytes];
+  uint32_t length = 0;
+  if (!posix::ReadFully(fd, header, sizeof header) ||
+      !wire::DecodeFrameHeader(std::string_view(header, sizeof header), length)) {
+    return false;
+  }
   payload.resize(length);
-  return ReadAll(fd, payload.data(), length);
+  return posix::ReadFully(fd, payload.data(), length);
 }
 
 // An abstract address: sun_path starts with a NUL byte.
@@ -242,12 +112,12 @@ struct PeerServer::Impl {
     PeerRequest request;
     while (ReadFrame(fd, frame)) {
       PeerReply reply;
-      if (DecodeRequest(frame, request)) {
+      if (wire::DecodeRequest(frame, request)) {
         reply = handler(request);
       } else {
         reply.status = Status::InvalidArgument("malformed peer request");
       }
-      if (!WriteFrame(fd, EncodeReply(reply))) break;
+      if (!WriteFrame(fd, wire::EncodeReply(reply))) break;
     }
     std::lock_guard<std::mutex> lock(mutex);
     connections.erase(fd);
@@ -327,8 +197,8 @@ PeerClient::~PeerClient() { ::close(fd_); }
 Result<PeerReply> PeerClient::Call(const PeerRequest& request) {
   std::string frame;
   PeerReply reply;
-  if (!WriteFrame(fd_, EncodeRequest(request)) || !ReadFrame(fd_, frame) ||
-      !DecodeReply(frame, reply)) {
+  if (!WriteFrame(fd_, wire::EncodeRequest(request)) || !ReadFrame(fd_, frame) ||
+      !wire::DecodeReply(frame, reply)) {
     return Status::Unavailable("lost the process that holds the database (waited up to " +
                                std::to_string(timeout_ms_) + " ms)");
   }

@@ -1,0 +1,61 @@
+// What the importer and the maintenance commands need from the storage
+// beyond the Store: a record as the entries it is stored as, sinks that take
+// entries in key order, a directory of new tables adopted as a database, and
+// the repair of a damaged one. Serving never uses these.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gosl/avatar_name.hpp"
+#include "gosl/status.hpp"
+#include "gosl/uuid.hpp"
+
+namespace gosl {
+
+// The entries a record is stored as (docs/storage.md): key -> name and
+// name -> key. Reused across calls so bulk loaders allocate little per record.
+struct RecordEntries {
+  std::string key_entry_key, key_entry_value;
+  std::string name_entry_key, name_entry_value;
+  // For a grid other than the main one: which grid recorded the name last.
+  // Empty key: no such entry.
+  std::string latest_entry_key, latest_entry_value;
+};
+void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid,
+                  RecordEntries& out);
+
+// Receives entries in strictly increasing key order (bulk loading).
+class SortedSink {
+ public:
+  virtual ~SortedSink() = default;
+  virtual Status Add(std::string_view key, std::string_view value) = 0;
+  // Writes what is buffered; the sink is unusable afterwards.
+  virtual Status Finish() = 0;
+};
+
+// A sink that writes LevelDB table files straight into staging_dir (which
+// must exist), with sequence number 0 on every entry: a fresh database built
+// this way is written once and compresses better than one written through
+// the log (docs/storage.md). Several sinks may fill disjoint key ranges at
+// once; file numbers come from next_file_number.
+std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
+                                         std::atomic<uint64_t>& next_file_number);
+
+// Turns a staging directory of table files from NewTableSink into a database
+// (LevelDB's RepairDB writes the MANIFEST, a public API) and lets LevelDB
+// move the tables to their levels. Returns kIOError/kCorruption on failure;
+// the staging directory is then unusable.
+Status AdoptTables(const std::string& staging_dir);
+
+// Rebuilds a damaged database's MANIFEST from the files that can still be
+// read (LevelDB's RepairDB); unreadable files go to its lost/ directory.
+// Returns kUnavailable for a directory without a database and while another
+// process holds the database. lost_files: how many table files lost/ gained.
+Status RepairDatabase(const std::string& path, size_t& lost_files);
+
+}  // namespace gosl

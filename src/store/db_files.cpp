@@ -1,0 +1,48 @@
+#include "store/db_files.hpp"
+
+#include <filesystem>
+
+namespace gosl::db_files {
+namespace {
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+std::string Inside(const std::string& dir, std::string_view name) {
+  std::string path = dir;
+  path += '/';
+  path.append(name);
+  return path;
+}
+
+}  // namespace
+
+std::string CurrentFile(const std::string& db) { return Inside(db, kCurrentName); }
+std::string LockFile(const std::string& db) { return Inside(db, kLockName); }
+std::string LostDir(const std::string& db) { return Inside(db, "lost"); }
+std::string WriteCounterFile(const std::string& db) { return Inside(db, "GOSL-WRITES"); }
+std::string RateTableFile(const std::string& db) { return Inside(db, "GOSL-RATES"); }
+std::string ImportRunsDir(const std::string& db) { return db + ".import-runs"; }
+std::string ImportStagingDir(const std::string& db) { return db + ".import-new"; }
+std::string ShellHistoryFile(const std::string& site_dir) { return Inside(site_dir, ".gosl_history"); }
+
+bool IsTableFile(std::string_view file_name) {
+  return EndsWith(file_name, ".ldb") || EndsWith(file_name, ".sst");
+}
+
+bool IsDatabaseFile(std::string_view file_name) {
+  return file_name == kCurrentName || file_name.substr(0, kManifestPrefix.size()) == kManifestPrefix ||
+         IsTableFile(file_name) || EndsWith(file_name, ".log");
+}
+
+bool HoldsDatabaseFiles(const std::string& dir) {
+  std::error_code listing;
+  for (std::filesystem::directory_iterator it(dir, listing), end; !listing && it != end;
+       it.increment(listing)) {
+    if (IsDatabaseFile(it->path().filename().string())) return true;
+  }
+  return false;
+}
+
+}  // namespace gosl::db_files

@@ -1,0 +1,49 @@
+#include "store/db_options.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+
+#include <leveldb/cache.h>
+#include <leveldb/filter_policy.h>
+
+#include "store/pread_env.hpp"
+
+namespace gosl {
+namespace {
+
+// Every open table holds one descriptor; keep half of the process's limit
+// for everything else (shared hosts often allow only 1024).
+int MaxOpenFiles() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1000;
+  return static_cast<int>(std::clamp<rlim_t>(limit.rlim_cur / 2, 74, 1000));
+}
+
+}  // namespace
+
+DbCaches::DbCaches() = default;
+DbCaches::~DbCaches() = default;
+
+leveldb::Options BaseOptions(leveldb::Env* env) {
+  leveldb::Options options;
+  options.env = env ? env : PreadEnv();
+  options.max_file_size = kTableBytes;
+  options.block_size = kBlockBytes;
+  return options;
+}
+
+leveldb::Options ServingOptions(size_t memory_budget_mb, leveldb::Env* env, DbCaches& caches) {
+  const size_t budget = std::max<size_t>(memory_budget_mb, 4) << 20;
+  caches.block_cache.reset(leveldb::NewLRUCache(budget / 3));
+  if (memory_budget_mb >= 48) caches.filter_policy.reset(leveldb::NewBloomFilterPolicy(10));
+
+  leveldb::Options options = BaseOptions(env);
+  options.block_cache = caches.block_cache.get();
+  options.filter_policy = caches.filter_policy.get();
+  options.write_buffer_size = std::clamp<size_t>(budget / 8, 1 << 20, 64 << 20);
+  options.max_open_files = MaxOpenFiles();
+  return options;
+}
+
+}  // namespace gosl

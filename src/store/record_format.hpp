@@ -1,0 +1,70 @@
+// The database's key layout and value encoding (docs/storage.md), as pure
+// functions: what key each entry has, how NameInfo packs a record's display
+// form and grid, and how entries decode back into records. No LevelDB here.
+//
+//   'k' + 16-byte UUID            -> NameInfo + name text   (key -> newest name)
+//   'n' + lookup form             -> 16-byte UUID + NameInfo (name -> key, main grid)
+//   'n' + lookup + '\0' + grid    -> the same, for any other grid
+//   'l' + lookup form             -> the grid that recorded the name last (not main)
+//   'm' + "layout"                -> layout version
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gosl/avatar_name.hpp"
+#include "gosl/avatar_record.hpp"
+#include "gosl/bulk_load.hpp"
+#include "gosl/status.hpp"
+#include "gosl/uuid.hpp"
+
+namespace gosl::record_format {
+
+inline constexpr char kKeyPrefix = 'k';
+inline constexpr char kNamePrefix = 'n';
+inline constexpr char kLatestPrefix = 'l';
+inline constexpr std::string_view kLayoutKey = "mlayout";
+// 2: names per grid. A layout 1 database is read as it is (its 'n' entries
+// may hold any grid's name) and migrated to 2 on its first open.
+inline constexpr std::string_view kLayoutVersion = "2";
+inline constexpr std::string_view kOldLayoutVersion = "1";
+
+// NameInfo is one flag byte, then the grid when it is not a common one:
+//   bits 0-1  how the display form is stored: verbatim, or derived from the
+//             lookup form (words capitalised, or as is)
+//   bit 2     the display form ends in " Resident" (not part of the lookup form)
+//   bits 3-4  grid: "", "Production", "Testing", or a length byte + bytes
+struct NameInfo {
+  enum Display : uint8_t { kVerbatim = 0, kCapitalised = 1, kAsLookup = 2 };
+  uint8_t display_flags = kVerbatim;  // Display | kResidentFlag
+  std::string grid;
+};
+inline constexpr uint8_t kDisplayMask = 0x03;
+inline constexpr uint8_t kResidentFlag = 0x04;
+
+// The cheapest display flags that give name.display() back from its lookup form.
+uint8_t DisplayFlagsFor(const AvatarName& name);
+// The display form the flags derive from a lookup form.
+std::string DeriveDisplay(uint8_t display_flags, std::string_view lookup);
+// Appends NameInfo (a grid longer than 255 bytes is cut).
+void AppendNameInfo(std::string& out, const NameInfo& info);
+// Reads NameInfo from the front of value and leaves value at what follows;
+// false when it is malformed.
+bool ParseNameInfo(std::string_view& value, NameInfo& info);
+
+// Keys.
+std::string NameKey(std::string_view lookup, std::string_view grid);  // grid's name -> key
+std::string KeyKey(const Uuid& key);                                  // key -> newest name
+std::string LatestKey(std::string_view lookup);                       // the name's latest grid
+// 'n' + lookup + '\0': every grid's entry for a name but the main grid's.
+std::string OtherGridsPrefix(std::string_view lookup);
+// The lookup form inside a name entry's key (prefix removed), without its grid.
+std::string_view LookupOfNameKey(std::string_view key_without_prefix);
+
+// Decodes the value of NameKey(lookup, ...). kCorruption when malformed.
+Result<AvatarRecord> DecodeNameEntry(std::string_view lookup, std::string_view value);
+// Decodes the value of KeyKey(key). kCorruption when malformed.
+Result<AvatarRecord> DecodeKeyEntry(const Uuid& key, std::string_view value);
+
+}  // namespace gosl::record_format

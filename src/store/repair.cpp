@@ -1,0 +1,87 @@
+// RepairDatabase and AdoptTables (bulk_load.hpp): both let LevelDB's public
+// RepairDB write a MANIFEST for the table files a directory holds.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+
+#include "gosl/bulk_load.hpp"
+#include "store/db_files.hpp"
+#include "store/db_options.hpp"
+#include "store/leveldb_status.hpp"
+#include "store/record_format.hpp"
+
+namespace gosl {
+namespace {
+
+// The number of table files on each level, to see when LevelDB has stopped
+// moving them.
+std::string LevelShape(leveldb::DB* db) {
+  std::string shape, count;
+  for (int level = 0; level < 7; ++level) {
+    db->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &count);
+    shape += count + ",";
+  }
+  return shape;
+}
+
+size_t CountLostTables(const std::string& db) {
+  std::error_code ec;
+  size_t n = 0;
+  for (std::filesystem::directory_iterator it(db_files::LostDir(db), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    n += db_files::IsTableFile(it->path().filename().string());  // not old MANIFESTs and logs
+  }
+  return n;
+}
+
+}  // namespace
+
+Status AdoptTables(const std::string& staging_dir) {
+  leveldb::Options options = BaseOptions();
+  Status status = FromLevelDb(leveldb::RepairDB(staging_dir, options), staging_dir);
+  if (!status.ok()) return status;
+  leveldb::DB* db = nullptr;
+  status = FromLevelDb(leveldb::DB::Open(options, staging_dir, &db), staging_dir);
+  if (!status.ok()) return status;
+  std::unique_ptr<leveldb::DB> owned(db);
+  const std::string layout_key(record_format::kLayoutKey);
+  const std::string layout(record_format::kLayoutVersion);
+  status = FromLevelDb(owned->Put(leveldb::WriteOptions(), layout_key, layout), staging_dir);
+  // RepairDB puts every table on level 0; LevelDB then moves them down
+  // without rewriting them (trivial moves, as no two tables overlap). Wait
+  // until it stops, so the directory uploaded is the settled one.
+  std::string shape = LevelShape(db);
+  for (int unchanged = 0, polls = 0; status.ok() && unchanged < 10 && polls < 3000; ++polls) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string now = LevelShape(db);
+    unchanged = now == shape ? unchanged + 1 : 0;
+    shape = std::move(now);
+  }
+  return status;
+}
+
+Status RepairDatabase(const std::string& path, size_t& lost_files) {
+  lost_files = 0;
+  // RepairDB makes a database of any directory: an empty one (an upload
+  // not done yet) must stay as it is.
+  if (!db_files::HoldsDatabaseFiles(path)) return Status::Unavailable("no database at '" + path + "'");
+  const size_t lost_before = CountLostTables(path);
+  // RepairDB takes no lock of its own: hold LevelDB's, so no serving
+  // process can have the database open meanwhile.
+  leveldb::Env* env = leveldb::Env::Default();
+  leveldb::FileLock* lock = nullptr;
+  if (!env->LockFile(db_files::LockFile(path), &lock).ok()) {
+    return Status::Unavailable("database '" + path +
+                               "' is in use by another process: stop the service first");
+  }
+  Status status = FromLevelDb(leveldb::RepairDB(path, BaseOptions()), path);
+  env->UnlockFile(lock);
+  lost_files = CountLostTables(path) - lost_before;
+  return status;
+}
+
+}  // namespace gosl

@@ -1,0 +1,148 @@
+#include "store/router.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "gosl/logging.hpp"
+
+namespace gosl {
+
+Router::Router(const StoreOptions& options, LocalDb& local, SharedWriteCounter& writes)
+    : options_(options), local_(local), writes_(writes) {}
+
+Router::~Router() {
+  server_.reset();
+  peer_.reset();
+}
+
+Status Router::StartPeerServer() {
+  auto server = PeerServer::Start(PeerAddress(options_.path), [this](const PeerRequest& request) {
+    auto records = local_.Answer(request);
+    PeerReply reply;
+    if (records.ok()) {
+      reply.records = std::move(records).value();
+    } else {
+      reply.status = records.status();
+    }
+    // Only an owner that bumps the shared counter lets peers remember answers.
+    reply.cacheable = writes_.get() != nullptr;
+    return reply;
+  });
+  if (!server.ok()) return server.status();
+  server_ = std::move(server).value();
+  server_running_ = true;
+  return Status::OK();
+}
+
+void Router::RetryPeerServer() {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  int64_t last = last_server_attempt_ms_.load();
+  if (now_ms - last < 1000 || !last_server_attempt_ms_.compare_exchange_strong(last, now_ms)) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (server_ || !owns_database()) return;
+  if (StartPeerServer().ok()) log::Notice("database '" + options_.path + "': now shared again");
+}
+
+Status Router::Open() {
+  if (is_open()) return Status::OK();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (is_open()) return Status::OK();
+
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
+  const std::string address = PeerAddress(options_.path);
+  for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 50)) {
+    bool lock_held_elsewhere = false;
+    Status status = local_.Open(lock_held_elsewhere);
+    if (status.ok()) {
+      // The owner answers the other processes of this database (its server
+      // lives on when the database was closed after a write fault).
+      if (server_) return Status::OK();
+      if (Status started = StartPeerServer(); !started.ok()) {
+        log::Warning("database '" + options_.path + "': other processes cannot share it yet: " +
+                     started.message());
+      }
+      return Status::OK();
+    }
+    if (!lock_held_elsewhere) return status;
+    if (server_) {
+      // This process closed the database after a write fault and another
+      // took it meanwhile: free the address for the new owner, or this
+      // process would connect to its own server.
+      server_.reset();
+      server_running_ = false;
+      continue;
+    }
+    auto peer = PeerClient::Connect(address, std::max(options_.wait_ms, 100));
+    if (peer.ok()) {
+      peer_ = std::move(peer).value();
+      writes_.MapOnce();  // before the process is seen as a peer
+      peer_open_ = true;
+      return Status::OK();
+    }
+    // The owner is starting or handing over: its socket or its lock is
+    // about to appear or go. Try again for a bounded time.
+    if (std::chrono::steady_clock::now() >= deadline) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+}
+
+Status Router::RequireOwnership() {
+  if (Status s = Open(); !s.ok()) return s;
+  if (owns_database()) return Status::OK();
+  return Status::Unavailable("database '" + options_.path + "' is in use by another process");
+}
+
+Result<std::vector<AvatarRecord>> Router::Route(const PeerRequest& request) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
+  for (;;) {
+    if (Status s = Open(); !s.ok()) return s;
+    if (owns_database()) {
+      if (!server_running_.load()) RetryPeerServer();
+      return local_.Answer(request);
+    }
+    WriteCounter* counter = request.op != PeerOp::kRecord ? writes_.get() : nullptr;
+    const std::string question = counter ? CacheQuestion(request) : std::string();
+    const uint64_t writes = counter ? counter->Load() : 0;
+    std::vector<AvatarRecord> cached;
+    if (counter && answers_.Find(question, writes, cached)) {
+      if (cached.empty()) return Status::NotFound("");
+      return cached;
+    }
+    bool owner_lost = false, cacheable = false;
+    auto records = Forward(request, owner_lost, cacheable);
+    if (counter && cacheable && (records.ok() || records.status().IsNotFound())) {
+      answers_.Store(question, writes, records.ok() ? records.value() : std::vector<AvatarRecord>());
+    }
+    // The owner went away (exited, killed, or dying while we reconnected):
+    // take its place, or find the process that did.
+    if (!owner_lost || std::chrono::steady_clock::now() >= deadline) return records;
+  }
+}
+
+Result<std::vector<AvatarRecord>> Router::Forward(const PeerRequest& request, bool& owner_lost,
+                                                  bool& cacheable) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!peer_) {
+    owner_lost = true;
+    return Status::Unavailable("not connected to the database's owner");
+  }
+  auto reply = peer_->Call(request);
+  if (!reply.ok()) {
+    peer_.reset();
+    peer_open_ = false;
+    owner_lost = true;
+    return reply.status();
+  }
+  cacheable = reply->cacheable;
+  if (!reply->status.ok()) return reply->status;
+  return std::move(reply->records);
+}
+
+}  // namespace gosl

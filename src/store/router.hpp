@@ -1,0 +1,76 @@
+// Who answers: this process's own database (when it holds LevelDB's lock) or
+// the process that holds it, over the peer socket (peer.hpp). The owner
+// answers the others through a peer server; a peer forwards, remembers recent
+// answers while the shared write counter stands still, and takes the owner's
+// place when it exits.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "gosl/avatar_record.hpp"
+#include "gosl/peer.hpp"
+#include "gosl/status.hpp"
+#include "gosl/store.hpp"
+#include "store/answer_cache.hpp"
+#include "store/local_db.hpp"
+#include "store/write_counter.hpp"
+
+namespace gosl {
+
+class Router {
+ public:
+  Router(const StoreOptions& options, LocalDb& local, SharedWriteCounter& writes);
+  // Stops answering peers first: none may reach the database while it closes.
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // Makes this process the owner, or a peer of the owner (trying for up to
+  // wait_ms while the owner starts or hands over). OK when already either.
+  Status Open();
+  bool is_open() const { return local_.is_open() || peer_open_.load(); }
+  bool owns_database() const { return local_.is_open(); }
+  // Open(), then kUnavailable unless this process owns the database.
+  Status RequireOwnership();
+
+  // Answers a request from the database or through its owner. A request is
+  // sent again (to the next owner) when the owner went away: lookups change
+  // nothing, a registration writes the same pair.
+  Result<std::vector<AvatarRecord>> Route(const PeerRequest& request);
+
+ private:
+  // Sets owner_lost when the connection to the owner broke, and cacheable
+  // when the owner lets the answer be remembered.
+  Result<std::vector<AvatarRecord>> Forward(const PeerRequest& request, bool& owner_lost,
+                                            bool& cacheable);
+  // Requires: mutex_ held.
+  Status StartPeerServer();
+  // An owner whose peer server could not start tries again, at most once a
+  // second.
+  void RetryPeerServer();
+
+  // Constant after construction.
+  const StoreOptions& options_;
+  LocalDb& local_;
+  SharedWriteCounter& writes_;
+
+  AnswerCache answers_;  // a peer's; thread-safe on its own
+
+  // Guards server_ and peer_, and serialises calls through peer_.
+  std::mutex mutex_;
+  std::unique_ptr<PeerServer> server_;  // owner: answers the peers
+  std::unique_ptr<PeerClient> peer_;    // peer: the connection to the owner
+
+  // Read without the lock.
+  std::atomic<bool> peer_open_{false};
+  std::atomic<bool> server_running_{false};
+  std::atomic<int64_t> last_server_attempt_ms_{0};
+};
+
+}  // namespace gosl

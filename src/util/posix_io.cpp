@@ -1,0 +1,87 @@
+#include "util/posix_io.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace gosl::posix {
+
+ssize_t ReadSome(int fd, char* out, size_t size) {
+  return RetryOnEintr([&] { return ::read(fd, out, size); });
+}
+
+bool ReadFully(int fd, char* out, size_t size) {
+  while (size > 0) {
+    const ssize_t got = ReadSome(fd, out, size);
+    if (got <= 0) {
+      if (got == 0) errno = 0;
+      return false;
+    }
+    out += got;
+    size -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+ssize_t PreadFully(int fd, char* out, size_t size, uint64_t offset) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t got = RetryOnEintr(
+        [&] { return ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done)); });
+    if (got < 0) return -1;
+    if (got == 0) break;  // the end of the file
+    done += static_cast<size_t>(got);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+bool WriteFully(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t put = RetryOnEintr([&] { return ::write(fd, data.data(), data.size()); });
+    if (put < 0) return false;
+    data.remove_prefix(static_cast<size_t>(put));
+  }
+  return true;
+}
+
+bool SendFully(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t sent =
+        RetryOnEintr([&] { return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL); });
+    if (sent <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(sent));
+  }
+  return true;
+}
+
+std::string ErrnoText(std::string_view what, int error) {
+  std::string text(what);
+  return text + ": " + std::strerror(error);
+}
+
+Result<std::unique_ptr<SharedMapping>> SharedMapping::Map(const std::string& path, size_t bytes,
+                                                          mode_t mode) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, mode);
+  if (fd < 0) return Status::IOError(ErrnoText("cannot open '" + path + "'", errno));
+  // Allocated, not just sized: a page of a sparse file mapped on a full disk
+  // would kill the process with SIGBUS when first written.
+  const int allocated = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  void* map = allocated == 0 ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                             : MAP_FAILED;
+  if (map == MAP_FAILED) {
+    const int error = allocated != 0 ? allocated : errno;
+    ::close(fd);
+    return Status::IOError(ErrnoText("cannot map '" + path + "'", error));
+  }
+  return std::unique_ptr<SharedMapping>(new SharedMapping(fd, map, bytes));
+}
+
+SharedMapping::~SharedMapping() {
+  ::munmap(data_, size_);
+  ::close(fd_);
+}
+
+}  // namespace gosl::posix
