@@ -1,9 +1,6 @@
 #include "gosl/access.hpp"
 
-#include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -11,6 +8,7 @@
 #include <chrono>
 
 #include "gosl/text.hpp"
+#include "util/posix_io.hpp"
 
 namespace gosl {
 namespace {
@@ -113,34 +111,19 @@ struct RegistrationLimiter::Slot {
 };
 
 RegistrationLimiter::RegistrationLimiter(std::string file)
-    : file_(std::move(file)), local_(new Slot[kSlots]()) {
+    : path_(std::move(file)), local_(new Slot[kSlots]()) {
   slots_ = local_.get();
 }
 
-RegistrationLimiter::~RegistrationLimiter() {
-  if (file_fd_ >= 0) {
-    munmap(slots_, kSlots * sizeof(Slot));
-    close(file_fd_);
-  }
-}
+RegistrationLimiter::~RegistrationLimiter() = default;
 
 void RegistrationLimiter::MapFile() {
-  if (file_fd_ >= 0 || file_.empty()) return;
-  const int fd = open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return;  // its directory is not there yet: stay local, try again later
-  const off_t size = kSlots * sizeof(Slot);
-  void* map = MAP_FAILED;
-  // Allocated, not just sized: a page of a sparse file first written when
-  // the disk is full would kill the process with SIGBUS.
-  if (posix_fallocate(fd, 0, size) == 0) {
-    map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  }
-  if (map == MAP_FAILED) {
-    close(fd);
-    return;
-  }
-  file_fd_ = fd;
-  slots_ = static_cast<Slot*>(map);
+  if (file_ || path_.empty()) return;
+  // Until its directory is there, stay local and try again later.
+  auto file = posix::SharedMapping::Map(path_, kSlots * sizeof(Slot), 0600);
+  if (!file.ok()) return;
+  file_ = std::move(file).value();
+  slots_ = static_cast<Slot*>(file_->data());
 }
 
 // The client's slot; else a slot whose client is within its limit again
@@ -169,10 +152,7 @@ int RegistrationLimiter::Charge(const std::vector<std::string>& clients, unsigne
 
   std::lock_guard<std::mutex> lock(mutex_);
   MapFile();
-  if (file_fd_ >= 0) {
-    while (flock(file_fd_, LOCK_EX) != 0 && errno == EINTR) {
-    }
-  }
+  if (file_) posix::RetryOnEintr([this] { return flock(file_->fd(), LOCK_EX); });
   auto next_at = [&](const Slot& slot, uint64_t id) {
     if (slot.id != id || slot.next_at_us > now_us + kMaxAheadUs) return now_us;
     return std::max(slot.next_at_us, now_us);
@@ -194,7 +174,7 @@ int RegistrationLimiter::Charge(const std::vector<std::string>& clients, unsigne
       slot->next_at_us = at + interval_us;
     }
   }
-  if (file_fd_ >= 0) flock(file_fd_, LOCK_UN);
+  if (file_) flock(file_->fd(), LOCK_UN);
   if (wait_us <= 0) return 0;
   return static_cast<int>(std::max<int64_t>(1, (wait_us + 999999) / 1000000));
 }

@@ -12,6 +12,8 @@
 #include <bzlib.h>
 #include <zlib.h>
 
+#include "util/posix_io.hpp"
+
 namespace gosl {
 namespace {
 
@@ -68,28 +70,6 @@ const char* Bzip2ErrorText(int rc) {
     default:
       return "unknown error";
   }
-}
-
-// read(2) that retries on EINTR. Returns the byte count, 0 at the end, -1 on error.
-ssize_t ReadSome(int fd, char* buffer, size_t size) {
-  ssize_t n;
-  do {
-    n = ::read(fd, buffer, size);
-  } while (n < 0 && errno == EINTR);
-  return n;
-}
-
-bool WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 bool EndsWith(const std::string& text, std::string_view suffix) {
@@ -159,7 +139,7 @@ struct LineReader::Impl {
 
 bool LineReader::Impl::ReadInput() {
   if (input_pos == input_end) input_pos = input_end = 0;
-  ssize_t n = ReadSome(fd, input.get() + input_end, kInputBytes - input_end);
+  ssize_t n = posix::ReadSome(fd, input.get() + input_end, kInputBytes - input_end);
   if (n < 0) {
     status = Status::IOError("reading " + Quoted(path) + " failed: " + ErrnoText(errno));
     return false;
@@ -201,7 +181,7 @@ bool LineReader::Impl::FillPlain() {
     return true;
   }
   if (file_eof) return false;
-  ssize_t n = ReadSome(fd, out, room);
+  ssize_t n = posix::ReadSome(fd, out, room);
   if (n < 0) {
     status = Status::IOError("reading " + Quoted(path) + " failed: " + ErrnoText(errno));
     return false;
@@ -431,7 +411,7 @@ struct LineWriter::Impl {
 };
 
 bool LineWriter::Impl::WriteOut(const char* data, size_t size) {
-  if (WriteAll(fd, data, size)) return true;
+  if (posix::WriteFully(fd, std::string_view(data, size))) return true;
   return Fail(Status::IOError("writing " + Quoted(temp_path) + " failed: " + ErrnoText(errno)));
 }
 

@@ -13,6 +13,7 @@
 
 #include "gosl/dispatcher.hpp"
 #include "gosl/logging.hpp"
+#include "util/posix_io.hpp"
 
 namespace gosl {
 namespace {
@@ -138,25 +139,11 @@ int RunCgiOnce(Store& store, Gate& gate) {
   Request request = RequestFromParams([](const char* name) { return std::getenv(name); });
   size_t length = ParseContentLength(std::getenv("CONTENT_LENGTH"), request.body_too_large);
   request.body.resize(length);
-  size_t done = 0;
-  while (done < length) {
-    ssize_t got = ::read(0, request.body.data() + done, length - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    done += static_cast<size_t>(got);
-  }
-  request.body.resize(done);
+  request.body.resize(posix::ReadUpTo(0, request.body.data(), length));
   const Served served = Serve(request, store, &gate);
-  const std::string out = RenderCgi(request, served.response);
-  size_t written = 0;
-  while (written < out.size()) {
-    ssize_t put = ::write(1, out.data() + written, out.size() - written);
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) break;
-    written += static_cast<size_t>(put);
-  }
+  const bool written = posix::WriteFully(1, RenderCgi(request, served.response));
   LogServed(request, served);
-  return written == out.size() ? 0 : 1;
+  return written ? 0 : 1;
 }
 
 }  // namespace gosl

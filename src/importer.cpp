@@ -19,6 +19,7 @@
 #include "gosl/logging.hpp"
 #include "gosl/text.hpp"
 #include "gosl/what_line.hpp"
+#include "store/db_files.hpp"
 
 namespace gosl {
 namespace {
@@ -167,7 +168,8 @@ class Progress {
 // the database so the final rename stays on one file system.
 struct WorkDirs {
   std::string runs, staging;
-  explicit WorkDirs(const std::string& db) : runs(db + ".import-runs"), staging(db + ".import-new") {}
+  explicit WorkDirs(const std::string& db)
+      : runs(db_files::ImportRunsDir(db)), staging(db_files::ImportStagingDir(db)) {}
   void Remove() const {
     std::error_code ec;
     fs::remove_all(runs, ec);
@@ -179,7 +181,7 @@ struct WorkDirs {
 Result<bool> DatabaseIsNew(const std::string& db) {
   std::error_code ec;
   if (!fs::exists(db, ec)) return true;
-  if (fs::exists(db + "/CURRENT", ec)) return false;
+  if (fs::exists(db_files::CurrentFile(db), ec)) return false;
   if (fs::is_directory(db, ec) && fs::is_empty(db, ec)) return true;
   return Status::InvalidArgument("'" + db +
                                  "' exists but holds no LevelDB database; move it away or "

@@ -24,6 +24,8 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "util/posix_io.hpp"
+
 namespace gosl::log {
 namespace {
 
@@ -84,15 +86,8 @@ class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex>
       size_ = 0;
     }
     size_ += line.size();
-    const char* data = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-      ssize_t written = ::write(fd_, data, left);
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) return;  // a full disk must not stop the service
-      data += written;
-      left -= static_cast<size_t>(written);
-    }
+    // A full disk must not stop the service: a line that cannot be written is lost.
+    if (!posix::WriteFully(fd_, std::string_view(line.data(), line.size()))) return;
   }
   void flush_() override {}  // nothing is buffered
 

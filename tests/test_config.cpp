@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include <catch2/catch.hpp>
 
+#include "config/option_table.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -282,6 +285,84 @@ TEST_CASE("a changed config.ini is taken by a running process; a broken one is n
   test::WriteFile(bare.File("config.ini"), "[options]\nwrites = open\n");
   later.CheckNow();
   CHECK(later.Current()->access.writes == WriteMode::kOpen);
+}
+
+}  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("the shipped config.ini spells every setting as the option table does, with its default",
+          "[config]") {
+  std::ifstream in(std::string(GOSL_SOURCE_DIR) + "/htaccess/config.ini");
+  REQUIRE(in);
+  std::string section, line;
+  std::set<std::string> mentioned;
+  while (std::getline(in, line)) {
+    if (line.size() > 2 && line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    const bool commented = line.rfind("# ", 0) == 0;
+    const std::string setting = commented ? line.substr(2) : line;
+    const size_t equals = setting.find(" = ");
+    if (equals == std::string::npos || setting.find(' ') < equals) continue;  // prose
+    const std::string key = section + "." + setting.substr(0, equals);
+    const std::string value = setting.substr(equals + 3);
+    if (value.find(' ') != std::string::npos) continue;  // prose too: "writes = sl-only: only..."
+    INFO(line);
+    const config_table::Row* row = config_table::FindByIni(key);
+    REQUIRE(row != nullptr);
+    CHECK(row->kind != config_table::Kind::kIgnored);
+    mentioned.insert(key);
+    // A value set (not commented out) is the default; a commented example
+    // of an option with a default shows that default.
+    if (row->default_value) CHECK(value == row->default_value);
+    if (!commented) CHECK(row->default_value != nullptr);
+  }
+  for (const config_table::Row& row : config_table::Rows()) {
+    if (!row.ini || row.kind == config_table::Kind::kIgnored || (row.flags & config_table::kCommand)) {
+      continue;
+    }
+    INFO(row.ini);
+    CHECK(mentioned.count(row.ini) == 1);  // every setting a site may change is shown
+  }
+}
+
+TEST_CASE("--help shows every option with the table's default", "[config]") {
+  const std::string help = HelpText();
+  for (const config_table::Row& row : config_table::Rows()) {
+    if (!row.cli) continue;
+    INFO(row.cli);
+    CHECK(help.find("--" + config_table::LongName(row)) != std::string::npos);
+    if (row.default_help[0] != '\0') {
+      CHECK(help.find(std::string("(default: ") + row.default_help + ")") != std::string::npos);
+    }
+    if (row.default_value && row.kind == config_table::Kind::kNumber) {
+      CHECK(std::string(row.default_value) == row.default_help);
+    }
+  }
+}
+
+TEST_CASE("a reload takes the modifiable settings and names the ones needing a restart",
+          "[config]") {
+  test::TempDir bin;
+  test::TempDir logs;
+  REQUIRE(log::SetUp({logs.File("gosl.log"), 1 << 20, 1, log::Level::kInfo, false}).ok());
+  test::WriteFile(bin.File("config.ini"), "[config]\nmyPort = 4000\n[options]\nwrites = open\n");
+  const char* argv[] = {"gosl-basics.fcgi"};
+  const std::chrono::milliseconds now(0);
+  LiveConfig live(1, argv, bin.path(), ParseConfig(1, argv, bin.path()), now);
+  test::WriteFile(bin.File("config.ini"),
+                  "[config]\nmyPort = 4001\n[options]\nwrites = off\nmemoryBudget = 30\n");
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kOff);  // taken
+  CHECK(live.Current()->port == 4000);                      // not taken: a restart
+  CHECK(live.Current()->memory_budget_mb == 24);
+  log::ShutDown();
+  const std::string logged = test::ReadFile(logs.File("gosl.log"));
+  CHECK(logged.find("reloaded: writes = off") != std::string::npos);
+  CHECK(logged.find("taking effect at the next start: --memory-budget, --port") !=
+        std::string::npos);
 }
 
 }  // namespace gosl

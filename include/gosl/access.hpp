@@ -19,6 +19,10 @@
 
 namespace gosl {
 
+namespace posix {
+class SharedMapping;
+}
+
 enum class WriteMode {
   kOpen,    // anyone may register (the Go program's and W-Hat's behaviour)
   kSlOnly,  // only requests carrying Second Life's script headers
@@ -59,7 +63,7 @@ class RegistrationLimiter {
   // 0 when charged, else the seconds (>= 1) until all would be within it.
   int Charge(const std::vector<std::string>& clients, unsigned per_minute, int64_t now_us);
   // True while the table is shared with other processes (the file is mapped).
-  bool shared() const { return file_fd_ >= 0; }
+  bool shared() const { return file_ != nullptr; }
 
  private:
   struct Slot;
@@ -67,8 +71,9 @@ class RegistrationLimiter {
   Slot* Find(uint64_t id, int64_t now_us);
 
   std::mutex mutex_;  // threads of this process; flock() serialises the processes
-  std::string file_;
-  int file_fd_ = -1;
+  // Guarded by mutex_.
+  std::string path_;
+  std::unique_ptr<posix::SharedMapping> file_;  // null: not mapped (yet)
   Slot* slots_ = nullptr;
   std::unique_ptr<Slot[]> local_;
 };

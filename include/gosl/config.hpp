@@ -1,11 +1,12 @@
 // Config: every setting of the program, from the command line and the INI
-// file (Boost.Program_options), as plain values. The option table in
-// config.cpp is the one place an option is declared; main passes the parts a
-// module needs, nothing reads a global.
+// file (Boost.Program_options), as plain values. The option table
+// (src/config/option_table.cpp) is the one place an option is declared;
+// main passes the parts a module needs, nothing reads a global.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -29,37 +30,45 @@ class StartupError : public std::runtime_error {
   int exit_code_;
 };
 
+// Every setting, as plain values. Defaults, bounds and help come from the
+// option table (src/config/option_table.cpp), one row per option.
 struct Config {
   bool help = false;
   bool version = false;
 
-  std::string config_file;            // the INI file read; empty when none
-  std::string dir;                    // absolute; default: the binary's directory
-  std::string database_name = "slkvdb";
-  size_t memory_budget_mb = 24;       // store caches, MB (4..4096)
+  std::string config_file;           // the INI file read; empty when none
+  std::string dir;                   // absolute; default: the binary's directory
+  std::string database_name;         // the LevelDB directory inside dir
+  size_t memory_budget_mb = 0;       // store caches, MB
 
-  std::string import_file;            // --import: W-Hat CSV to load
-  std::string import_grid = "Production";  // --import-grid: the grid the file is from
-  std::string export_file;            // --export: W-Hat CSV to write
-  bool create = false;                // --create: make an empty database when there is none
-  bool repair = false;                // --repair: RepairDB, then exit
-  size_t batch_records = 10000;       // --batchblock: records per committed batch
-  size_t progress_records = 100000;   // --loopbatch: a progress line every N records
+  std::string import_file;           // --import: W-Hat CSV to load
+  std::string import_grid;           // --import-grid: the grid the file is from
+  std::string export_file;           // --export: W-Hat CSV to write
+  bool create = false;               // --create: make an empty database when there is none
+  bool repair = false;               // --repair: RepairDB, then exit
+  size_t batch_records = 0;          // --batchblock: records per committed batch
+  size_t progress_records = 0;       // --loopbatch: a progress line every N records
 
-  bool server = false;                // --server: standalone HTTP
-  bool shell = false;                 // --shell: interactive prompt
-  int port = 3000;
-  std::string bind = "127.0.0.1";     // numeric address; 0.0.0.0 to be reached from outside
+  bool server = false;               // --server: standalone HTTP
+  bool shell = false;                // --shell: interactive prompt
+  int port = 0;
+  std::string bind;                  // numeric address
 
-  AccessPolicy access;                // writes, token, owners, registration rate limit
+  AccessPolicy access;               // writes, token, owners, registration rate limit
 
   log::Level log_level = log::Level::kInfo;
-  std::string log_file = "gosl.log";  // relative to dir
-  size_t log_max_size_mb = 10;
-  size_t log_max_backups = 3;
+  std::string log_file;              // relative to dir
+  size_t log_max_size_mb = 0;
+  size_t log_max_backups = 0;
+
+  // The text each option was given as (command line or INI file), by long
+  // name; options left at their default are absent. What a reload compares.
+  std::map<std::string, std::string> given;
 
   std::string DatabasePath() const;   // dir/database_name unless absolute
   std::string LogPath() const;        // dir/log_file unless absolute
+  std::string RateTablePath() const;  // the registration rate table, inside the database
+  std::string ShellHistoryPath() const;  // the --shell prompt's history, in dir
 };
 
 // Parses argv, then the INI file (--config FILE; else config.ini in
@@ -74,8 +83,8 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
 // and the file are parsed again. A file with an error keeps the settings in
 // force and logs why, once per change of the file; so does a file that is
 // deleted. A file is read once it is `settle` old, not while it is being
-// uploaded. Other settings (paths, port, memory) need a restart, which is
-// logged when they change.
+// uploaded. Only the options the table marks as modifiable are taken; a
+// change to any other setting is logged as needing a restart.
 class LiveConfig {
  public:
   LiveConfig(int argc, const char* const argv[], std::string binary_dir, Config initial,

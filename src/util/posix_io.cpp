@@ -26,6 +26,16 @@ bool ReadFully(int fd, char* out, size_t size) {
   return true;
 }
 
+size_t ReadUpTo(int fd, char* out, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t got = ReadSome(fd, out + done, size - done);
+    if (got <= 0) break;
+    done += static_cast<size_t>(got);
+  }
+  return done;
+}
+
 ssize_t PreadFully(int fd, char* out, size_t size, uint64_t offset) {
   size_t done = 0;
   while (done < size) {

@@ -31,6 +31,8 @@ ssize_t ReadSome(int fd, char* out, size_t size);
 // Reads exactly size bytes. False at the end of the input (errno 0) or on
 // an error (errno set).
 bool ReadFully(int fd, char* out, size_t size);
+// Reads until size bytes, the end of the input or an error: the bytes read.
+size_t ReadUpTo(int fd, char* out, size_t size);
 // pread(2) from offset until size bytes or the end of the file: the bytes
 // read, -1 on an error.
 ssize_t PreadFully(int fd, char* out, size_t size, uint64_t offset);

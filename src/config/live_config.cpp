@@ -1,0 +1,129 @@
+// LiveConfig (gosl/config.hpp): the settings in force while a server runs.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "config/option_table.hpp"
+#include "gosl/config.hpp"
+#include "gosl/text.hpp"
+
+namespace gosl {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The settings read at start that differ between two parses: they take
+// effect at the next start.
+std::vector<std::string> ChangedStartupSettings(const Config& before, const Config& after) {
+  std::vector<std::string> changed;
+  for (const config_table::Row& row : config_table::Rows()) {
+    if (row.kind == config_table::Kind::kIgnored || row.flags != config_table::kStartup) continue;
+    const std::string name = config_table::LongName(row);
+    auto was = before.given.find(name), now = after.given.find(name);
+    const bool same = (was == before.given.end()) == (now == after.given.end()) &&
+                      (was == before.given.end() || was->second == now->second);
+    if (!same) changed.push_back("--" + name);
+  }
+  return changed;
+}
+
+}  // namespace
+
+LiveConfig::LiveConfig(int argc, const char* const argv[], std::string binary_dir, Config initial,
+                       std::chrono::milliseconds settle)
+    : args_(argv, argv + argc),
+      binary_dir_(std::move(binary_dir)),
+      settle_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(settle).count()) {
+  watched_ = initial.config_file;
+  const bool config_named = std::find_if(args_.begin(), args_.end(), [](const std::string& a) {
+                              return a.rfind("--config", 0) == 0;
+                            }) != args_.end();
+  if (watched_.empty() && !config_named) watched_ = (fs::path(binary_dir_) / "config.ini").string();
+  stamp_ = Stamp(watched_);
+  current_ = std::make_shared<const Config>(std::move(initial));
+  next_check_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+}
+
+LiveConfig::FileStamp LiveConfig::Stamp(const std::string& path) {
+  FileStamp stamp;
+  struct stat st {};
+  if (path.empty() || stat(path.c_str(), &st) != 0) return stamp;
+  stamp.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  stamp.size = st.st_size;
+  stamp.inode = static_cast<long long>(st.st_ino);
+  return stamp;
+}
+
+std::shared_ptr<const Config> LiveConfig::Current() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_check_) return current_;
+    next_check_ = now + std::chrono::seconds(1);
+  }
+  CheckNow();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_;
+}
+
+void LiveConfig::CheckNow() {
+  const FileStamp stamp = Stamp(watched_);
+  std::shared_ptr<const Config> before;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stamp == stamp_) return;
+    // A file being uploaded is read once it has not changed for a while
+    // (an FTP upload empties it first); until then, the next look tries.
+    const auto age_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() -
+                        stamp.mtime_ns;
+    if (stamp.size >= 0 && age_ns < settle_ns_) return;
+    const bool vanished = stamp.size < 0 && stamp_.size >= 0;
+    stamp_ = stamp;
+    before = current_;
+    if (vanished) {
+      // Deleted, or replaced by a rename not done yet: not "all defaults".
+      log::Warning("config '" + watched_ + "' is gone: the settings in force stay");
+      return;
+    }
+  }
+  std::vector<const char*> argv;
+  for (const std::string& arg : args_) argv.push_back(arg.c_str());
+  Config parsed;
+  try {
+    parsed = ParseConfig(static_cast<int>(argv.size()), argv.data(), binary_dir_);
+  } catch (const StartupError& e) {
+    std::string why = e.what();
+    why = why.substr(0, why.find('\n'));
+    log::Error("config '" + watched_ + "' changed but is not used, the settings in force stay: " +
+               Sanitized(why, 300));
+    return;
+  }
+  // Only what can change under a running server is taken.
+  auto next = std::make_shared<Config>(*before);
+  try {
+    config_table::TakeModifiable(parsed, *next);
+  } catch (const StartupError& e) {  // ParseConfig checked it already; kept for safety
+    log::Error("config '" + watched_ + "' changed but is not used: " + Sanitized(e.what(), 300));
+    return;
+  }
+  std::string restart_needed;
+  for (const std::string& name : ChangedStartupSettings(*before, parsed)) {
+    restart_needed += (restart_needed.empty() ? "" : ", ") + name;
+  }
+  log::Notice("config '" + watched_ + "' reloaded: writes = " +
+              std::string(WriteModeName(next->access.writes)) + ", " +
+              std::to_string(next->access.owners.size()) + " owners listed, " +
+              std::to_string(next->access.registrations_per_minute) +
+              " registrations per minute" +
+              (restart_needed.empty() ? ""
+                                      : "; changed, taking effect at the next start: " +
+                                            restart_needed));
+  log::SetLevel(next->log_level);  // after the line above, which a higher level would hide
+  std::lock_guard<std::mutex> lock(mutex_);
+  current_ = std::move(next);
+}
+
+}  // namespace gosl
