@@ -7,23 +7,19 @@
 
 #include "gosl/exporter.hpp"
 #include "support/files.hpp"
+#include "support/keys.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Key(int i) {
-  char text[37];
-  std::snprintf(text, sizeof text, "%08x-0000-4000-8000-%012d", 0x10000000u + static_cast<unsigned>(i) * 7919u, i);
-  return text;
-}
+using test::ExportKey;
 
 // n lines "uuid,Person<i> Resident" in key-random order.
 std::string MakeCsv(int n, int first = 0) {
   std::string csv;
-  for (int i = first; i < first + n; ++i) csv += Key(i) + ",Person" + std::to_string(i) + " Resident\n";
+  for (int i = first; i < first + n; ++i) csv += ExportKey(i) + ",Person" + std::to_string(i) + " Resident\n";
   return csv;
 }
 
@@ -64,8 +60,8 @@ TEST_CASE("a plain, gzip or bzip2 export builds a new database found both ways",
     CHECK(stats->skipped == 0);
     CHECK(stats->database_bytes > 0);
     for (int i : {0, 1234, 4999}) {
-      CHECK(NameOf(store, Key(i)) == "Person" + std::to_string(i) + " Resident");
-      CHECK(KeyOf(store, "person" + std::to_string(i)) == Key(i));
+      CHECK(NameOf(store, ExportKey(i)) == "Person" + std::to_string(i) + " Resident");
+      CHECK(KeyOf(store, "person" + std::to_string(i)) == ExportKey(i));
     }
     CHECK(store.FindByName(AvatarName::Parse("mini").value()).status().IsNotFound());
     // No work directories are left behind.
@@ -109,22 +105,22 @@ TEST_CASE("a re-import updates changed entries and keeps in-world captures", "[i
 
   // The newer export renames Person7, adds two people and lacks the capture.
   std::string newer = MakeCsv(3000) + MakeCsv(2, 3000);
-  newer += Key(7) + ",Renamed Seven\n";
+  newer += ExportKey(7) + ",Renamed Seven\n";
   test::WriteFile(dir.File("new.csv"), newer);
   auto stats = Import(dir.File("new.csv"), store);
   REQUIRE(stats.ok());
   CHECK_FALSE(stats->fresh);
-  CHECK(NameOf(store, Key(7)) == "Renamed Seven");
-  CHECK(KeyOf(store, "person7") == Key(7));  // the old name still finds the key
-  CHECK(NameOf(store, Key(3001)) == "Person3001 Resident");
+  CHECK(NameOf(store, ExportKey(7)) == "Renamed Seven");
+  CHECK(KeyOf(store, "person7") == ExportKey(7));  // the old name still finds the key
+  CHECK(NameOf(store, ExportKey(3001)) == "Person3001 Resident");
   CHECK(NameOf(store, captured) == "Captured Inworld");
 }
 
 TEST_CASE("import, export and import again give the same database", "[importer]") {
   test::TempDir dir;
   std::string csv = MakeCsv(4000);
-  csv += Key(11) + ",Second Name\n";              // a key renamed within the file
-  csv += Key(4001) + ",\"Comma, In Name\"\n";     // a name that needs quoting
+  csv += ExportKey(11) + ",Second Name\n";           // a key renamed within the file
+  csv += ExportKey(4001) + ",\"Comma, In Name\"\n";  // a name that needs quoting
   test::WriteFile(dir.File("in.csv"), csv);
   Store first({dir.File("db1")});
   REQUIRE(Import(dir.File("in.csv"), first).ok());
@@ -137,9 +133,9 @@ TEST_CASE("import, export and import again give the same database", "[importer]"
     Store second({dir.File(std::string("db2") + ext)});
     REQUIRE(Import(dir.File(std::string("out1") + ext), second).ok());
     REQUIRE(ExportCsv(dir.File(std::string("out2") + ext), second).ok());
-    CHECK(NameOf(second, Key(11)) == "Second Name");
-    CHECK(KeyOf(second, "person11") == Key(11));
-    CHECK(NameOf(second, Key(4001)) == "Comma, In Name");
+    CHECK(NameOf(second, ExportKey(11)) == "Second Name");
+    CHECK(KeyOf(second, "person11") == ExportKey(11));
+    CHECK(NameOf(second, ExportKey(4001)) == "Comma, In Name");
   }
   CHECK(test::ReadFile(dir.File("out1.csv")) == test::ReadFile(dir.File("out2.csv")));
 }
@@ -180,8 +176,8 @@ TEST_CASE("files that cannot be imported are refused and the database untouched"
     }
   }
   CHECK_FALSE(fs::exists(dir.File("fresh")));
-  CHECK(NameOf(existing, Key(5)) == "Person5 Resident");
-  CHECK(existing.FindByKey(Uuid::Parse(Key(150)).value()).status().IsNotFound());
+  CHECK(NameOf(existing, ExportKey(5)) == "Person5 Resident");
+  CHECK(existing.FindByKey(Uuid::Parse(ExportKey(150)).value()).status().IsNotFound());
 }
 
 TEST_CASE("a directory that holds something else is not imported into", "[importer]") {

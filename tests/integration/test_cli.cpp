@@ -4,19 +4,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "../support/api_cases.hpp"
 #include "../support/files.hpp"
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/site.hpp"
 
 namespace gosl::test {
 namespace {
-
-const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin"};
-
-RunResult Run(const TempDir& dir, std::vector<std::string> args) {
-  return RunProgram(GOSL_TEST_BINARY, args, kEnv, "", 20000, dir.path(), "/dev/null");
-}
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -25,21 +17,21 @@ bool Contains(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST_CASE("--help and --version print to stdout and exit 0", "[integration][cli]") {
-  TempDir dir;
-  RunResult help = Run(dir, {"--help"});
+  Site site;
+  RunResult help = site.RunWithoutDir({"--help"});
   CHECK(help.exit_code == 0);
   CHECK(Contains(help.out, "Usage: gosl-basics.fcgi"));
   CHECK(Contains(help.out, "--databaseName"));
   CHECK(Contains(help.out, "[config.myPort]"));
-  RunResult version = Run(dir, {"--version"});
+  RunResult version = site.RunWithoutDir({"--version"});
   CHECK(version.exit_code == 0);
   CHECK(Contains(version.out, "gosl-basics "));
   CHECK(help.err.empty());
 }
 
 TEST_CASE("started by hand with no mode it explains itself and exits 2", "[integration][cli]") {
-  TempDir dir;
-  RunResult run = Run(dir, {});
+  Site site;
+  RunResult run = site.RunWithoutDir({});
   CHECK(run.exit_code == 2);
   CHECK(Contains(run.err, "--server"));
   CHECK(run.out.empty());
@@ -47,7 +39,7 @@ TEST_CASE("started by hand with no mode it explains itself and exits 2", "[integ
 
 TEST_CASE("bad options are refused with exit 2 and a message naming the option",
           "[integration][cli]") {
-  TempDir dir;
+  Site site;
   struct Row {
     std::vector<std::string> args;
     std::string named;
@@ -68,50 +60,50 @@ TEST_CASE("bad options are refused with exit 2 and a message naming the option",
   };
   for (const Row& row : rows) {
     INFO(row.args.front());
-    RunResult run = Run(dir, row.args);
+    RunResult run = site.RunWithoutDir(row.args);
     CHECK(run.exit_code == 2);
     CHECK(Contains(run.err, row.named));
     CHECK(run.out.empty());
   }
   // Nothing was created by a refused start.
-  CHECK_FALSE(std::filesystem::exists(dir.File("slkvdb")));
-  CHECK_FALSE(std::filesystem::exists(dir.File("gosl.log")));
+  CHECK_FALSE(std::filesystem::exists(site.db()));
+  CHECK_FALSE(std::filesystem::exists(site.File("gosl.log")));
 }
 
 TEST_CASE("a bad value in config.ini is refused naming the file and the option",
           "[integration][cli]") {
-  TempDir dir;
-  WriteFile(dir.File("config.ini"), "[config]\nmyPort = lots\n");
-  RunResult run = Run(dir, {"--server"});
+  Site site;
+  site.WriteConfig("[config]\nmyPort = lots\n");
+  RunResult run = site.RunWithoutDir({"--server"});
   CHECK(run.exit_code == 2);
   CHECK(Contains(run.err, "--port must be a whole number"));
   CHECK(Contains(run.err, "config.ini"));
 
-  WriteFile(dir.File("config.ini"), "[config]\nmyPortt = 3000\n");
-  run = Run(dir, {"--server"});
+  site.WriteConfig("[config]\nmyPortt = 3000\n");
+  run = site.RunWithoutDir({"--server"});
   CHECK(run.exit_code == 2);
   CHECK(Contains(run.err, "config.myPortt"));
 }
 
 TEST_CASE("--import loads a W-Hat CSV, skipping and reporting malformed lines",
           "[integration][cli]") {
-  TempDir dir;
-  WriteFile(dir.File("export.csv"),
+  Site site;
+  WriteFile(site.File("export.csv"),
             "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Mini Resident\r\n"
             "not-a-uuid,Broken Line\n"
             "\n"
             "0f0e0d0c-0b0a-4909-8807-060504030201,Legacy Linden\n"
             "c0ffee00-1234-4abc-8def-0123456789ab,\n");
-  RunResult run = Run(dir, {"--import", dir.File("export.csv"), "--dir", dir.path()});
+  RunResult run = site.Run({"--import", site.File("export.csv")});
   CHECK(run.exit_code == 0);
   CHECK(Contains(run.err, "line 2 skipped: invalid key \"not-a-uuid\""));
   CHECK(Contains(run.err, "line 5 skipped: name is empty"));
   CHECK(Contains(run.err, "5 lines read, 2 records imported, 2 skipped"));
 
-  RunResult missing = Run(dir, {"--import", dir.File("nothing.csv"), "--dir", dir.path()});
+  RunResult missing = site.Run({"--import", site.File("nothing.csv")});
   CHECK(missing.exit_code == 1);
-  CHECK(Contains(missing.err, "import of '" + dir.File("nothing.csv") + "' failed"));
-  RunResult directory = Run(dir, {"--import", dir.path(), "--dir", dir.path()});
+  CHECK(Contains(missing.err, "import of '" + site.File("nothing.csv") + "' failed"));
+  RunResult directory = site.Run({"--import", site.dir()});
   CHECK(directory.exit_code == 1);
   CHECK(Contains(directory.err, "directory"));
 }
@@ -122,17 +114,16 @@ namespace gosl::test {
 
 TEST_CASE("--shell and --export never create a database where there is none",
           "[integration][cli]") {
-  TempDir dir;
-  RunResult shell = RunProgram(GOSL_TEST_BINARY, {"--shell", "--dir", dir.path()},
-                               {"PATH=/usr/bin:/bin"}, "Mini Resident\n", 20000, dir.path());
+  Site site;
+  RunResult shell = site.Run({"--shell"}, "Mini Resident\n");
   CHECK(shell.exit_code == 0);
-  CHECK(shell.out == "503 no database at '" + dir.File("slkvdb") +
-                     "' (upload one, or make it with --import or --create)\n");
-  RunResult exported = Run(dir, {"--export", dir.File("out.csv"), "--dir", dir.path()});
+  CHECK(shell.out == "503 no database at '" + site.db() +
+                         "' (upload one, or make it with --import or --create)\n");
+  RunResult exported = site.Run({"--export", site.File("out.csv")});
   CHECK(exported.exit_code == 1);
-  CHECK(Contains(exported.err, "no database at '" + dir.File("slkvdb") + "'"));
-  CHECK_FALSE(std::filesystem::exists(dir.File("slkvdb")));
-  CHECK_FALSE(std::filesystem::exists(dir.File("out.csv")));
+  CHECK(Contains(exported.err, "no database at '" + site.db() + "'"));
+  CHECK_FALSE(std::filesystem::exists(site.db()));
+  CHECK_FALSE(std::filesystem::exists(site.File("out.csv")));
 }
 
 }  // namespace gosl::test

@@ -19,10 +19,8 @@
 
 #include "gosl/store.hpp"
 #include "../support/api_cases.hpp"
-#include "../support/fcgi_client.hpp"
 #include "../support/http_client.hpp"
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/site.hpp"
 
 namespace gosl::test {
 namespace {
@@ -162,11 +160,9 @@ std::string SendRaw(int port, const std::string& bytes) {
 
 TEST_CASE("a thousand hostile FastCGI requests get 4xx, change nothing, kill nothing",
           "[integration][hostile]") {
-  TempDir dir;
-  SeedApiDatabase(dir.File("slkvdb"));
-  const auto before = Snapshot(dir.File("slkvdb"));
-  FastCgiProcess app(GOSL_TEST_BINARY, {"--dir", dir.path(), "--writes", "open"}, dir.File("app.sock"), dir.path(),
-                     {"PATH=/usr/bin:/bin"}, dir.File("out"), dir.File("err"));
+  Site site(Site::Db::kSeeded);
+  const auto before = Snapshot(site.db());
+  site.Start({"--writes", "open"});
   size_t answered = 0, refused = 0;
   for (const BadRequest& r : MakeBadRequests(1200)) {
     Params params = CgiParams(r.method, r.query, r.body, r.content_type);
@@ -175,7 +171,7 @@ TEST_CASE("a thousand hostile FastCGI requests get 4xx, change nothing, kill not
         if (name == "CONTENT_LENGTH") value = r.content_length;
       }
     }
-    HttpReply reply = FastCgiRequest(dir.File("app.sock"), params, r.body);
+    HttpReply reply = site.Send(params, r.body);
     INFO(r.method << " ?" << r.query.substr(0, 80) << " body " << r.body.size() << " bytes");
     REQUIRE(reply.status < 500);
     // A refusal is one line, whatever came in (a batch's answer has a line per pair).
@@ -185,25 +181,19 @@ TEST_CASE("a thousand hostile FastCGI requests get 4xx, change nothing, kill not
   }
   CHECK(answered == 1200);
   CHECK(refused > 1000);
-  CHECK(app.Running());
-  CHECK(FastCgiRequest(dir.File("app.sock"), CgiParams("GET", "name=mini")).body == kMiniKey);
-  int status = app.StopWith(SIGTERM);
+  CHECK(site.process().Running());
+  CHECK(site.Get("name=mini").body == kMiniKey);
+  int status = site.process().StopWith(SIGTERM);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(Snapshot(dir.File("slkvdb")) == before);
+  CHECK(Snapshot(site.db()) == before);
 }
 
 TEST_CASE("a thousand hostile HTTP requests to --server get 4xx, change nothing, kill nothing",
           "[integration][hostile]") {
-  TempDir dir;
-  SeedApiDatabase(dir.File("slkvdb"));
-  const auto before = Snapshot(dir.File("slkvdb"));
-  const int port = FreeTcpPort();
-  FastCgiProcess server(GOSL_TEST_BINARY,
-                        {"--server", "--port", std::to_string(port), "--dir", dir.path(), "--writes", "open"},
-                        dir.File("unused.sock"), dir.path(), {"PATH=/usr/bin:/bin"},
-                        dir.File("out"), dir.File("err"));
-  REQUIRE(WaitForTcpPort(port, 10000));
+  Site site(Site::Db::kSeeded);
+  const auto before = Snapshot(site.db());
+  const int port = site.StartServer({"--writes", "open"});
   size_t refused = 0;
   for (const BadRequest& r : MakeBadRequests(1000)) {
     // The query goes into the target as raw bytes, as a hostile client would send it.
@@ -230,12 +220,12 @@ TEST_CASE("a thousand hostile HTTP requests to --server get 4xx, change nothing,
     if (reply.rfind("HTTP/1.1 ", 0) == 0) REQUIRE(std::stoi(reply.substr(9, 3)) < 500);
   }
   CHECK(refused > 700);
-  CHECK(server.Running());
+  CHECK(site.process().Running());
   CHECK(HttpRequest(port, "GET", "/?name=mini").body == kMiniKey);
-  int status = server.StopWith(SIGTERM);
+  int status = site.process().StopWith(SIGTERM);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(Snapshot(dir.File("slkvdb")) == before);
+  CHECK(Snapshot(site.db()) == before);
 }
 
 }  // namespace gosl::test

@@ -12,30 +12,19 @@
 
 #include "gosl/store.hpp"
 #include "../support/files.hpp"
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/keys.hpp"
+#include "../support/site.hpp"
 
 namespace gosl::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Key(int i) {
-  char text[37];
-  std::snprintf(text, sizeof text, "%08x-0000-4000-8000-%012d", 0x20000000u + static_cast<unsigned>(i) * 104729u, i);
-  return text;
-}
-
 void WriteCsv(const std::string& path, int records) {
   std::string csv;
   csv.reserve(static_cast<size_t>(records) * 56);
-  for (int i = 0; i < records; ++i) csv += Key(i) + ",Crash" + std::to_string(i) + " Resident\n";
+  for (int i = 0; i < records; ++i) csv += ExportKey(i) + ",Crash" + std::to_string(i) + " Resident\n";
   WriteFile(path, csv);
-}
-
-RunResult Run(const TempDir& dir, std::vector<std::string> args) {
-  return RunProgram(GOSL_TEST_BINARY, args, {"PATH=/usr/bin:/bin"}, "", 120000, dir.path(),
-                    "/dev/null");
 }
 
 bool HasFileEndingIn(const std::string& dir, const std::string& ending, uintmax_t min_size = 1) {
@@ -52,7 +41,7 @@ bool HasFileEndingIn(const std::string& dir, const std::string& ending, uintmax_
 }
 
 bool Found(Store& store, int i) {
-  return store.FindByKey(Uuid::Parse(Key(i)).value()).ok();
+  return store.FindByKey(Uuid::Parse(ExportKey(i)).value()).ok();
 }
 
 // Either half of record i: the key and name halves are merged by two threads,
@@ -66,63 +55,58 @@ bool EitherHalfFound(Store& store, int i) {
 
 TEST_CASE("--import of a .csv.bz2 and --export to .gz work from the command line",
           "[integration][import]") {
-  TempDir dir;
-  WriteCsv(dir.File("export.csv"), 20000);
-  REQUIRE(std::system(("bzip2 -q " + dir.File("export.csv")).c_str()) == 0);
-  RunResult run = Run(dir, {"--import", dir.File("export.csv.bz2"), "--dir", dir.path()});
+  Site site;
+  WriteCsv(site.File("export.csv"), 20000);
+  REQUIRE(std::system(("bzip2 -q " + site.File("export.csv")).c_str()) == 0);
+  RunResult run = site.Run({"--import", site.File("export.csv.bz2")});
   CHECK(run.exit_code == 0);
   CHECK_THAT(run.err, Catch::Contains("(bzip2) into a new database"));
   CHECK_THAT(run.err, Catch::Contains("20000 lines read, 20000 records imported, 0 skipped"));
   CHECK_THAT(run.err, Catch::Contains("peak RSS"));
   CHECK(run.out.empty());  // no progress bar without a terminal
 
-  run = Run(dir, {"--export", dir.File("out.csv.gz"), "--dir", dir.path()});
+  run = site.Run({"--export", site.File("out.csv.gz")});
   CHECK(run.exit_code == 0);
   CHECK_THAT(run.err, Catch::Contains("20000 keys and 0 earlier names"));
-  REQUIRE(std::system(("gzip -dc " + dir.File("out.csv.gz") + " > " + dir.File("out.csv")).c_str()) == 0);
-  CHECK(CountLinesWith(ReadFile(dir.File("out.csv")), " Resident") == 20000);
+  REQUIRE(std::system(("gzip -dc " + site.File("out.csv.gz") + " > " + site.File("out.csv")).c_str()) == 0);
+  CHECK(CountLinesWith(ReadFile(site.File("out.csv")), " Resident") == 20000);
 }
 
 TEST_CASE("an import that cannot be done exits 1 and says why", "[integration][import]") {
-  TempDir dir;
-  WriteFile(dir.File("empty.csv"), "");
+  Site site;
+  WriteFile(site.File("empty.csv"), "");
   struct Row {
     std::string file, reason;
   };
   const Row rows[] = {
-      {dir.File("missing.csv"), "missing.csv"},
-      {dir.path(), "directory"},
-      {dir.File("empty.csv"), "holds no UUID,Name records"},
+      {site.File("missing.csv"), "missing.csv"},
+      {site.dir(), "directory"},
+      {site.File("empty.csv"), "holds no UUID,Name records"},
   };
   for (const Row& row : rows) {
     INFO(row.file);
-    RunResult run = Run(dir, {"--import", row.file, "--dir", dir.path()});
+    RunResult run = site.Run({"--import", row.file});
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Catch::Contains("import of '" + row.file + "' failed"));
     CHECK_THAT(run.err, Catch::Contains(row.reason));
   }
-  CHECK_FALSE(fs::exists(dir.File("slkvdb")));
+  CHECK_FALSE(fs::exists(site.db()));
 }
 
 TEST_CASE("an import killed with SIGKILL leaves a database that opens, and a rerun completes it",
           "[integration][import]") {
   constexpr int kRecords = 600000;
-  TempDir dir;
-  WriteCsv(dir.File("big.csv"), kRecords);
-  const std::string db = dir.File("slkvdb");
+  Site site;
+  WriteCsv(site.File("big.csv"), kRecords);
+  const std::string db = site.db();
 
-  auto start_import = [&] {
-    return std::make_unique<FastCgiProcess>(
-        GOSL_TEST_BINARY, std::vector<std::string>{"--import", dir.File("big.csv"), "--dir", dir.path()},
-        dir.File("unused.sock"), dir.path(), std::vector<std::string>{"PATH=/usr/bin:/bin"},
-        dir.File("out"), dir.File("err"));
-  };
+  // The import runs as a started process (its fd 0 socket unused) so that it can be killed.
   auto kill_when = [&](auto condition) {
-    auto import = start_import();
-    bool reached = WaitFor([&] { return condition() || !import->Running(); }, 60000);
+    FastCgiProcess& import = site.process(site.Start({"--import", site.File("big.csv")}));
+    bool reached = WaitFor([&] { return condition() || !import.Running(); }, 60000);
     REQUIRE(reached);
-    REQUIRE(import->Running());  // killed mid-way, not after the end
-    import->StopWith(SIGKILL);
+    REQUIRE(import.Running());  // killed mid-way, not after the end
+    import.StopWith(SIGKILL);
   };
 
   SECTION("into a new database, while sorting") {
@@ -136,7 +120,7 @@ TEST_CASE("an import killed with SIGKILL leaves a database that opens, and a rer
   SECTION("into an existing database, while committing batches") {
     {
       Store seed({db});
-      REQUIRE(seed.Record(AvatarName::Parse("Seed Avatar").value(), Uuid::Parse(Key(kRecords + 1)).value(),
+      REQUIRE(seed.Record(AvatarName::Parse("Seed Avatar").value(), Uuid::Parse(ExportKey(kRecords + 1)).value(),
                           "Production").ok());
     }
     kill_when([&] { return HasFileEndingIn(db, ".log", 1 << 20); });
@@ -149,7 +133,7 @@ TEST_CASE("an import killed with SIGKILL leaves a database that opens, and a rer
   }
 
   // The same import again completes it.
-  RunResult rerun = Run(dir, {"--import", dir.File("big.csv"), "--dir", dir.path()});
+  RunResult rerun = site.Run({"--import", site.File("big.csv")});
   REQUIRE(rerun.exit_code == 0);
   Store store({db});
   for (int i = 0; i < kRecords; i += 997) {

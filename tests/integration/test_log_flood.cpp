@@ -8,22 +8,15 @@
 
 #include <catch2/catch.hpp>
 
-#include "../support/api_cases.hpp"
-#include "../support/fcgi_client.hpp"
 #include "../support/files.hpp"
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/site.hpp"
 
 namespace gosl::test {
 
 TEST_CASE("100,000 requests keep the log within MaxSize x (MaxBackups + 1), every line whole",
           "[integration][logging]") {
-  TempDir dir;
-  SeedApiDatabase(dir.File("slkvdb"));
-  FastCgiProcess app(GOSL_TEST_BINARY,
-                     {"--dir", dir.path(), "--log-max-size", "1", "--log-max-backups", "2"},
-                     dir.File("app.sock"), dir.path(), {"PATH=/usr/bin:/bin"}, dir.File("out"),
-                     dir.File("err"));
+  Site site(Site::Db::kSeeded);
+  site.Start({"--log-max-size", "1", "--log-max-backups", "2"});
   constexpr int kRequests = 100000;
   constexpr int kClients = 2;
   std::vector<std::thread> clients;
@@ -36,22 +29,22 @@ TEST_CASE("100,000 requests keep the log within MaxSize x (MaxBackups + 1), ever
                                       ? "name=Flood" + std::to_string(i) +
                                             "%0D%0A2026-01-01+00:00:00.000000+[1]+ERROR+forged"
                                       : "name=Flood" + std::to_string(i);
-        HttpReply reply = FastCgiRequest(dir.File("app.sock"), CgiParams("GET", query));
+        HttpReply reply = site.Get(query);
         if (reply.status != (i % 3 == 0 ? 400 : 200)) ++failures[c];
       }
     });
   }
   for (auto& client : clients) client.join();
   CHECK(failures == std::vector<int>(kClients, 0));
-  REQUIRE(FastCgiRequest(dir.File("app.sock"), CgiParams("GET", "name=Last+Request")).status == 200);
+  REQUIRE(site.Get("name=Last+Request").status == 200);
   // A request's line is written once its answer has gone.
-  CHECK(WaitFor([&] { return CountLinesWith(ReadFile(dir.File("gosl.log")), "name 'Last Request'") == 1; }, 5000));
+  CHECK(WaitFor([&] { return CountLinesWith(site.Log(), "name 'Last Request'") == 1; }, 5000));
 
   const size_t max_size = 1 << 20;
   size_t total = 0, files = 0, lines = 0;
   const std::regex line_shape(
       R"(^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} \[\d+\] (DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL) .*$)");
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+  for (const auto& entry : std::filesystem::directory_iterator(site.dir())) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("gosl.", 0) != 0 || name == "gosl.log.lock") continue;  // the lock is empty
     INFO(name);

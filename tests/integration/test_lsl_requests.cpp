@@ -12,16 +12,13 @@
 #include <cctype>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "../support/api_cases.hpp"
-#include "../support/fcgi_client.hpp"
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/site.hpp"
 
 namespace gosl::test {
 namespace {
@@ -174,24 +171,12 @@ Params SecondLifeHeaders(const std::string& script) {
   };
 }
 
-struct App {
-  TempDir dir;
-  std::string socket = dir.File("app.sock");
-  std::unique_ptr<FastCgiProcess> process;
-
-  App() {
-    SeedApiDatabase(dir.File("slkvdb"));
-    process = std::make_unique<FastCgiProcess>(
-        GOSL_TEST_BINARY, std::vector<std::string>{"--dir", dir.path()}, socket, dir.path(),
-        std::vector<std::string>{"PATH=/usr/bin:/bin"}, dir.File("stdout"), dir.File("stderr"));
-  }
-
-  HttpReply Send(const std::string& script, const std::string& method, const std::string& query,
-                 const std::string& body = "", const std::string& content_type = "") {
-    return FastCgiRequest(
-        socket, CgiParams(method, query, body, content_type, SecondLifeHeaders(script)), body);
-  }
-};
+// A request as `script` sends it with llHTTPRequest, to the site's process.
+HttpReply SendAs(const Site& site, const std::string& script, const std::string& method,
+                 const std::string& query, const std::string& body = "",
+                 const std::string& content_type = "") {
+  return site.Send(CgiParams(method, query, body, content_type, SecondLifeHeaders(script)), body);
+}
 
 // Line numbers ("line K: ...") of the pairs a batch answer refuses.
 std::set<size_t> RefusedLines(const std::string& answer) {
@@ -204,7 +189,7 @@ std::set<size_t> RefusedLines(const std::string& answer) {
 
 // After a batch answered as expected, every pair it did not refuse is found
 // both ways, as a script would ask.
-void CheckBatchRecorded(App& app, const Shape& shape) {
+void CheckBatchRecorded(const Site& site, const Shape& shape) {
   const std::string prefix = "pairs=";
   REQUIRE(shape.body.rfind(prefix, 0) == 0);
   std::vector<std::string> pairs = Split(PercentDecoded(shape.body.substr(prefix.size())), '\n');
@@ -216,10 +201,10 @@ void CheckBatchRecorded(App& app, const Shape& shape) {
     std::string key = Lower(pairs[i].substr(0, comma));
     std::string name = pairs[i].substr(comma + 1);
     INFO("pair " << i + 1 << " of the batch: " << pairs[i]);
-    HttpReply by_key = app.Send(shape.script, "GET", "key=" + key);
+    HttpReply by_key = SendAs(site, shape.script, "GET", "key=" + key);
     CHECK(by_key.status == 200);
     CHECK(by_key.body == name);
-    HttpReply by_name = app.Send(shape.script, "GET", "name=" + LslEscapeUrl(name));
+    HttpReply by_name = SendAs(site, shape.script, "GET", "name=" + LslEscapeUrl(name));
     CHECK(by_name.status == 200);
     CHECK(by_name.body == key);
   }
@@ -400,12 +385,13 @@ TEST_CASE("every request the LSL scripts send gets the answer the script expects
     CHECK(std::find(scripts.begin(), scripts.end(), script) != scripts.end());
   }
 
-  App app;
+  Site site(Site::Db::kSeeded);
+  site.Start();
   for (const Shape& shape : shapes) {
     INFO("request-shapes.tsv:" << shape.line << " " << shape.script << ": " << shape.what << "\n  "
                                << shape.method << " ?" << shape.query << " body " << shape.body);
     HttpReply reply =
-        app.Send(shape.script, shape.method, shape.query, shape.body, shape.content_type);
+        SendAs(site, shape.script, shape.method, shape.query, shape.body, shape.content_type);
     CHECK(reply.status == shape.status);
     CHECK(reply.body == shape.expected_body);
     // Second Life hands the script a 415 and no body for a Content-Type it
@@ -416,10 +402,10 @@ TEST_CASE("every request the LSL scripts send gets the answer the script expects
     // A batch that answered as expected recorded its pairs both ways.
     if (shape.body.rfind("pairs=", 0) == 0 && shape.status == 200 && reply.status == shape.status &&
         reply.body == shape.expected_body) {
-      CheckBatchRecorded(app, shape);
+      CheckBatchRecorded(site, shape);
     }
   }
-  CHECK(app.process->Running());
+  CHECK(site.process().Running());
 }
 
 TEST_CASE("the LSL scripts pass the lint", "[integration][lsl]") {

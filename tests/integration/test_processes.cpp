@@ -11,67 +11,48 @@
 #include <catch2/catch.hpp>
 
 #include "../support/api_cases.hpp"
-#include "../support/fcgi_client.hpp"
 #include "../support/files.hpp"
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/keys.hpp"
+#include "../support/site.hpp"
 
 namespace gosl::test {
 namespace {
 
 constexpr int kProcesses = 4;
 
-struct Processes {
-  TempDir dir;
-  std::vector<std::unique_ptr<FastCgiProcess>> apps;
-
-  Processes() {
-    SeedApiDatabase(dir.File("slkvdb"));
-    for (int i = 0; i < kProcesses; ++i) {
-      apps.push_back(std::make_unique<FastCgiProcess>(
-          GOSL_TEST_BINARY, std::vector<std::string>{"--dir", dir.path(), "--writes", "open"}, Socket(i),
-          dir.path(),
-          std::vector<std::string>{"PATH=/usr/bin:/bin"}, dir.File("out" + std::to_string(i)),
-          dir.File("err" + std::to_string(i))));
-    }
-  }
-  std::string Socket(int i) const { return dir.File("app" + std::to_string(i) + ".sock"); }
-  HttpReply Get(int i, const std::string& query) {
-    return FastCgiRequest(Socket(i), CgiParams("GET", query));
-  }
-};
-
 }  // namespace
 
 TEST_CASE("several processes on one database all answer, and see each other's registrations",
           "[integration][processes]") {
-  Processes p;
-  for (int i = 0; i < kProcesses; ++i) CHECK(p.Get(i, "name=mini").body == kMiniKey);
+  Site site(Site::Db::kSeeded);
+  site.Start({"--writes", "open"}, kProcesses);
+  for (int i = 0; i < kProcesses; ++i) CHECK(site.Get("name=mini", {}, i).body == kMiniKey);
   for (int writer = 0; writer < kProcesses; ++writer) {
-    char key[37];
-    std::snprintf(key, sizeof key, "00000000-0000-4000-8000-%012d", writer + 1);
+    const std::string key = TestKey(writer + 1);
     // Every process has just answered "unknown" (and may remember it).
     for (int reader = 0; reader < kProcesses; ++reader) {
-      REQUIRE(p.Get(reader, std::string("key=") + key).body.empty());
+      REQUIRE(site.Get("key=" + key, {}, reader).body.empty());
     }
-    REQUIRE(p.Get(writer, "name=" + std::string("Writer") + std::to_string(writer) + "&key=" + key).status == 200);
+    REQUIRE(site.Get("name=Writer" + std::to_string(writer) + "&key=" + key, {}, writer).status ==
+            200);
     for (int reader = 0; reader < kProcesses; ++reader) {
       INFO("written through " << writer << ", read through " << reader);
-      CHECK(p.Get(reader, std::string("key=") + key).body == "Writer" + std::to_string(writer));
+      CHECK(site.Get("key=" + key, {}, reader).body == "Writer" + std::to_string(writer));
     }
   }
   // Every process wrote its own request lines into the one log.
-  const std::string log = ReadFile(p.dir.File("gosl.log"));
-  for (auto& app : p.apps) {
-    CHECK(CountLinesWith(log, "[" + std::to_string(app->pid()) + "] INFO") > 0);
+  const std::string log = site.Log();
+  for (int i = 0; i < kProcesses; ++i) {
+    CHECK(CountLinesWith(log, "[" + std::to_string(site.process(i).pid()) + "] INFO") > 0);
   }
 }
 
 TEST_CASE("killing the process that holds the database loses no request",
           "[integration][processes]") {
-  Processes p;
-  REQUIRE(p.Get(0, "name=mini").body == kMiniKey);  // process 0 opened first: it owns
-  for (int i = 1; i < kProcesses; ++i) REQUIRE(p.Get(i, "name=mini").body == kMiniKey);
+  Site site(Site::Db::kSeeded);
+  site.Start({"--writes", "open"}, kProcesses);
+  REQUIRE(site.Get("name=mini", {}, 0).body == kMiniKey);  // process 0 opened first: it owns
+  for (int i = 1; i < kProcesses; ++i) REQUIRE(site.Get("name=mini", {}, i).body == kMiniKey);
 
   std::atomic<int> wrong{0}, done{0};
   std::mutex first_wrong_mutex;
@@ -87,7 +68,7 @@ TEST_CASE("killing the process that holds the database loses no request",
     clients.emplace_back([&, i] {
       while (!stop) {
         try {
-          HttpReply reply = p.Get(i, "key=" + kLegacyKey);
+          HttpReply reply = site.Get("key=" + kLegacyKey, {}, i);
           if (reply.status != 200 || reply.body != "Legacy Linden") {
             note_wrong(std::to_string(reply.status) + " " + reply.body);
           }
@@ -106,7 +87,7 @@ TEST_CASE("killing the process that holds the database loses no request",
     }
   };
   wait_until(200);
-  p.apps[0]->StopWith(SIGKILL);
+  site.process(0).StopWith(SIGKILL);
   int after_kill = done + 300;
   wait_until(after_kill);
   stop = true;

@@ -10,50 +10,29 @@
 #include "../support/api_cases.hpp"
 #include "../support/files.hpp"
 #include "../support/http_client.hpp"
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/site.hpp"
 
 namespace gosl::test {
-namespace {
-
-// The server as a child process; FastCgiProcess's launcher is reused with a
-// socket nobody connects to, since --server ignores fd 0.
-struct Server {
-  TempDir dir;
-  int port = FreeTcpPort();
-  std::unique_ptr<FastCgiProcess> process;
-
-  Server() {
-    SeedApiDatabase(dir.File("slkvdb"));
-    process = std::make_unique<FastCgiProcess>(
-        GOSL_TEST_BINARY,
-        std::vector<std::string>{"--server", "--port", std::to_string(port), "--dir", dir.path(),
-                                 "--writes", "open"},
-        dir.File("unused.sock"), dir.path(), std::vector<std::string>{"PATH=/usr/bin:/bin"},
-        dir.File("stdout"), dir.File("stderr"));
-    REQUIRE(WaitForTcpPort(port, 10000));
-  }
-};
-
-}  // namespace
 
 TEST_CASE("every API row answers as SPEC.md says in --server mode", "[integration][server]") {
-  Server server;
-  CheckApiCases([&server](const ApiCase& c) {
+  Site site(Site::Db::kSeeded);
+  const int port = site.StartServer({"--writes", "open"});
+  CheckApiCases([port](const ApiCase& c) {
     Params headers;
     if (!c.grid.empty()) headers.emplace_back("X-SecondLife-Shard", c.grid);
     if (!c.content_type.empty()) headers.emplace_back("Content-Type", c.content_type);
-    return HttpRequest(server.port, c.method, "/any/path?" + c.query, c.body, headers);
+    return HttpRequest(port, c.method, "/any/path?" + c.query, c.body, headers);
   });
-  int status = server.process->StopWith(SIGTERM);
+  int status = site.process().StopWith(SIGTERM);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(CountLinesWith(ReadFile(server.dir.File("gosl.log")), " INFO ") == ApiCases().size());
+  CHECK(CountLinesWith(site.Log(), " INFO ") == ApiCases().size());
 }
 
 TEST_CASE("--server keeps a connection alive across requests", "[integration][server]") {
-  Server server;
-  HttpConnection connection(server.port);
+  Site site(Site::Db::kSeeded);
+  const int port = site.StartServer({"--writes", "open"});
+  HttpConnection connection(port);
   for (int i = 0; i < 5; ++i) {
     HttpReply reply = connection.Send("GET", "/?name=mini");
     CHECK(reply.status == 200);
@@ -63,12 +42,13 @@ TEST_CASE("--server keeps a connection alive across requests", "[integration][se
 }
 
 TEST_CASE("--server answers concurrent clients correctly", "[integration][server]") {
-  Server server;
+  Site site(Site::Db::kSeeded);
+  const int port = site.StartServer({"--writes", "open"});
   std::atomic<int> wrong{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < 8; ++c) {
-    clients.emplace_back([&server, &wrong, c] {
-      HttpConnection connection(server.port);
+    clients.emplace_back([port, &wrong, c] {
+      HttpConnection connection(port);
       for (int i = 0; i < 100; ++i) {
         bool by_name = (i + c) % 2 == 0;
         HttpReply reply = by_name ? connection.Send("GET", "/?name=Legacy.Linden")
@@ -83,22 +63,22 @@ TEST_CASE("--server answers concurrent clients correctly", "[integration][server
 
 TEST_CASE("--server refuses an oversize body with 413 and a malformed request with 400",
           "[integration][server]") {
-  Server server;
-  HttpReply big = HttpRequest(server.port, "POST", "/", "name=" + std::string(70000, 'a'),
+  Site site(Site::Db::kSeeded);
+  const int port = site.StartServer({"--writes", "open"});
+  HttpReply big = HttpRequest(port, "POST", "/", "name=" + std::string(70000, 'a'),
                               {{"Content-Type", "application/x-www-form-urlencoded"}});
   CHECK(big.status == 413);
   CHECK(big.body == "request body is larger than 65536 bytes");
-  HttpReply bad = HttpRequest(server.port, "GET", "/?name=mini", "",
-                              {{"Content-Length", "nonsense"}});
+  HttpReply bad = HttpRequest(port, "GET", "/?name=mini", "", {{"Content-Length", "nonsense"}});
   CHECK(bad.status == 400);
   CHECK(bad.body.rfind("malformed HTTP request", 0) == 0);
-  CHECK(HttpRequest(server.port, "GET", "/?name=mini").body == kMiniKey);
+  CHECK(HttpRequest(port, "GET", "/?name=mini").body == kMiniKey);
 }
 
 TEST_CASE("--server listens on 127.0.0.1 unless --bind says otherwise", "[integration][server]") {
-  Server server;
-  CHECK(ReadFile(server.dir.File("stderr")).find("listening on http://127.0.0.1:") !=
-        std::string::npos);
+  Site site(Site::Db::kSeeded);
+  site.StartServer({"--writes", "open"});
+  CHECK(site.Stderr().find("listening on http://127.0.0.1:") != std::string::npos);
 }
 
 }  // namespace gosl::test

@@ -20,8 +20,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "../support/process.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/site.hpp"
 #include "gosl/status.hpp"
 #include "gosl/store.hpp"
 
@@ -36,10 +35,11 @@ const std::string kMiniByKey =
 const std::string kPrompt = "gosl> ";
 constexpr int kTimeoutMs = 10000;
 
-// Writes Mini Resident (and `more`) into dir's default database, slkvdb,
-// and closes it again: LevelDB lets one process at a time open a database.
-void Seed(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& more = {}) {
-  Store store({dir.File("slkvdb")});
+// Writes Mini Resident (and `more`) into the database at db_path and closes
+// it again: LevelDB lets one process at a time open a database.
+void Seed(const std::string& db_path,
+          const std::vector<std::pair<std::string, std::string>>& more = {}) {
+  Store store({db_path});
   std::vector<std::pair<std::string, std::string>> records = {{"Mini Resident", kMiniKey}};
   records.insert(records.end(), more.begin(), more.end());
   for (const auto& [name, key] : records) {
@@ -223,12 +223,12 @@ class PtyProcess {
 
 TEST_CASE("at a terminal the shell answers a typed name and the up arrow repeats it",
           "[integration][shell]") {
-  TempDir dir;
-  Seed(dir);
+  Site site;
+  Seed(site.db());
   // TERM names a terminal libedit knows; HOME keeps the tester's ~/.editrc out.
-  PtyProcess shell({"--shell", "--dir", dir.path()},
-                   {"PATH=/usr/bin:/bin", "TERM=xterm", "HOME=" + dir.path(), "LANG=C.UTF-8"},
-                   dir.path());
+  PtyProcess shell({"--shell", "--dir", site.dir()},
+                   {"PATH=/usr/bin:/bin", "TERM=xterm", "HOME=" + site.dir(), "LANG=C.UTF-8"},
+                   site.dir());
 
   shell.ReadUntil("prompt", [](const std::string& out) { return Count(out, kPrompt) >= 1; });
   shell.Type("mini\n");
@@ -250,12 +250,12 @@ TEST_CASE("at a terminal the shell answers a typed name and the up arrow repeats
 // of "ë" and "é" and look up "Zo Rsident".
 TEST_CASE("at a terminal a UTF-8 name is read whole even when no locale is set",
           "[integration][shell]") {
-  TempDir dir;
+  Site site;
   const std::string name = "Zo\xC3\xAB R\xC3\xA9sident";
   const std::string key = "88888888-8888-4888-8888-888888888888";
-  Seed(dir, {{name, key}});
-  PtyProcess shell({"--shell", "--dir", dir.path()},
-                   {"PATH=/usr/bin:/bin", "TERM=xterm", "HOME=" + dir.path()}, dir.path());
+  Seed(site.db(), {{name, key}});
+  PtyProcess shell({"--shell", "--dir", site.dir()},
+                   {"PATH=/usr/bin:/bin", "TERM=xterm", "HOME=" + site.dir()}, site.dir());
   const std::string answer = "UUID for '" + name + "' is: " + key + " from grid: 'Production'";
 
   shell.ReadUntil("prompt", [](const std::string& out) { return Count(out, kPrompt) >= 1; });
@@ -271,11 +271,9 @@ TEST_CASE("at a terminal a UTF-8 name is read whole even when no locale is set",
 
 TEST_CASE("with stdin a pipe the shell prints exactly one line per query and nothing else",
           "[integration][shell]") {
-  TempDir dir;
-  Seed(dir);
-  RunResult run =
-      RunProgram(GOSL_TEST_BINARY, {"--shell", "--dir", dir.path()}, {"PATH=/usr/bin:/bin"},
-                 "mini\n6A6B5A13-1F6E-4C3A-9A3E-0D4C1D2E3F40\n", 20000, dir.path());
+  Site site;
+  Seed(site.db());
+  RunResult run = site.Run({"--shell"}, "mini\n6A6B5A13-1F6E-4C3A-9A3E-0D4C1D2E3F40\n");
   CHECK(run.exit_code == 0);
   CHECK(run.out == kMiniByName + "\n" + kMiniByKey + "\n");
 }

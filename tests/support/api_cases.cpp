@@ -5,6 +5,7 @@
 #include "gosl/avatar_name.hpp"
 #include "gosl/store.hpp"
 #include "gosl/uuid.hpp"
+#include "keys.hpp"
 
 namespace gosl::test {
 namespace {
@@ -35,9 +36,8 @@ const std::string kBatchKey2 = "ba7c0000-0000-4000-8000-000000000002";
 std::string ManyPairs(int n) {
   std::string pairs;
   for (int i = 0; i < n; ++i) {
-    char key[37];
-    std::snprintf(key, sizeof key, "ba7c0000-0000-4000-8000-%012d", 100 + i);
-    pairs += std::string(i ? "%0A" : "") + key + "%2CMany" + std::to_string(i);
+    pairs +=
+        std::string(i ? "%0A" : "") + TestKey(100 + i, 0xba7c0000u) + "%2CMany" + std::to_string(i);
   }
   return pairs;
 }
