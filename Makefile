@@ -5,7 +5,7 @@
 #   make check       the test suite once, dev build only (quick loop while coding)
 #   make asan        the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench       figures against the SPEC budgets (1 M and 10 M generated records), release binary
-#   make fuzz        libFuzzer on the request path and the CSV line parser (FUZZ_SECONDS each, 60)
+#   make fuzz        libFuzzer on the request path, the CSV line parser and the peer wire (FUZZ_SECONDS each, 60)
 #   make release     dist/gosl-basics.fcgi: fully static, stripped, the file you upload
 #   make dist        dist/gosl-basics-VERSION-linux-x86_64.tar.gz: binary, .htaccess, config, LSL
 #   make clean       removes build/ and the binary
@@ -133,7 +133,7 @@ FUZZ_CXX ?= clang++
 FUZZ_B := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_OBJS := $(patsubst %.cpp,$(FUZZ_B)/%.o,$(filter-out src/main.cpp,$(SRCS)) fuzz/targets.cpp)
-FUZZ_TARGETS := $(FUZZ_B)/fuzz_request $(FUZZ_B)/fuzz_csv_line
+FUZZ_TARGETS := $(FUZZ_B)/fuzz_request $(FUZZ_B)/fuzz_csv_line $(FUZZ_B)/fuzz_peer_wire
 
 $(FUZZ_B)/%.o: %.cpp
 	@mkdir -p $(dir $@)

@@ -14,6 +14,7 @@
 #include "gosl/dispatcher.hpp"
 #include "gosl/form.hpp"
 #include "gosl/what_line.hpp"
+#include "peer/wire.hpp"
 
 namespace gosl::fuzz {
 namespace {
@@ -163,6 +164,34 @@ void CsvLineTarget(const uint8_t* data, size_t size) {
   Require(again->key == record->key && again->name.display() == name &&
               again->name.lookup() == record->name.lookup(),
           "the printout is the same record");
+}
+
+void PeerWireTarget(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+  switch (data[0] % 3) {
+    case 0: {
+      PeerRequest request;
+      if (wire::DecodeRequest(bytes, request)) {
+        Require(wire::EncodeRequest(request) == bytes, "a decoded request encodes to its bytes");
+      }
+      break;
+    }
+    case 1: {
+      PeerReply reply;
+      if (wire::DecodeReply(bytes, reply)) {
+        Require(wire::EncodeReply(reply) == bytes, "a decoded reply encodes to its bytes");
+      }
+      break;
+    }
+    default: {
+      uint32_t length = 0;
+      if (wire::DecodeFrameHeader(bytes, length)) {
+        Require(length <= wire::kMaxFrameBytes, "a frame is at most kMaxFrameBytes");
+        Require(wire::FrameHeader(length) == bytes, "a frame header encodes to its bytes");
+      }
+    }
+  }
 }
 
 }  // namespace gosl::fuzz

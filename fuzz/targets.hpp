@@ -21,4 +21,10 @@ void RequestTarget(const uint8_t* data, size_t size);
 // length limit, and parsing its own printout gives the same record.
 void CsvLineTarget(const uint8_t* data, size_t size);
 
+// Input: a selector byte (0 request, 1 reply, 2 frame header, modulo 3),
+// then bytes another process could send. Checks: whatever a decoder accepts
+// encodes back to exactly the same bytes (one encoding per message, so no
+// two processes can read one frame two ways).
+void PeerWireTarget(const uint8_t* data, size_t size);
+
 }  // namespace gosl::fuzz

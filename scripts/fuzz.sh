@@ -26,7 +26,7 @@ tail -n +2 "$root/lsl/request-shapes.tsv" | awk -F'\t' -v dir="$seeds" '{
 }'
 
 status=0
-for target in request csv_line; do
+for target in request csv_line peer_wire; do
   corpus="$build/corpus-$target"
   mkdir -p "$corpus"
   set -- "$corpus" "$root/fuzz/seeds/$target"

@@ -60,4 +60,8 @@ TEST_CASE("fuzz inputs of the CSV line parser still pass", "[fuzz]") {
   Replay("csv_line", fuzz::CsvLineTarget);
 }
 
+TEST_CASE("fuzz inputs of the peer wire still pass", "[fuzz]") {
+  Replay("peer_wire", fuzz::PeerWireTarget);
+}
+
 }  // namespace gosl

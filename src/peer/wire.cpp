@@ -91,6 +91,7 @@ bool DecodeReply(std::string_view bytes, PeerReply& r) {
       !GetFlag(in, r.cacheable) || !in.GetText16(message) || !in.GetFixed16(count)) {
     return false;
   }
+  if (code == static_cast<uint8_t>(Code::kOk) && !message.empty()) return false;
   r.status = StatusFrom(static_cast<Code>(code), std::move(message));
   r.records.clear();
   for (size_t i = 0; i < count; ++i) {

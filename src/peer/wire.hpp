@@ -28,7 +28,8 @@ std::string EncodeRequest(const PeerRequest& request);
 bool DecodeRequest(std::string_view in, PeerRequest& request);
 
 std::string EncodeReply(const PeerReply& reply);
-// False when in is not exactly one reply (an unknown status code included).
+// False when in is not exactly one reply (an unknown status code, or OK
+// with a message, included).
 bool DecodeReply(std::string_view in, PeerReply& reply);
 
 // The frame header for a payload, and the payload length a header gives;

@@ -20,6 +20,7 @@ std::string LostDir(const std::string& db);  // where RepairDB puts what it cann
 // gosl's, inside the database directory.
 std::string WriteCounterFile(const std::string& db);  // every process maps it (answer caches)
 std::string RateTableFile(const std::string& db);     // the shared registration rate limit
+std::string WriteProbeFile(const std::string& db);    // written and removed: can the disk take writes?
 
 // An import's work, beside the database so its final rename stays on one
 // file system.

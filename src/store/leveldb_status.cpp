@@ -9,6 +9,11 @@ bool IsLockHeldElsewhere(const leveldb::Status& status) {
          status.ToString().find("/" + std::string(db_files::kLockName)) != std::string::npos;
 }
 
+Status FromLevelDbFile(const leveldb::Status& s, const std::string& path) {
+  if (s.ok() || s.IsCorruption()) return FromLevelDb(s, path);
+  return Status::IOError(s.ToString());  // LevelDB's text names the file
+}
+
 Status FromLevelDb(const leveldb::Status& s, const std::string& path) {
   if (s.ok()) return Status::OK();
   std::string text = s.ToString();

@@ -15,6 +15,11 @@ namespace gosl {
 // database at path.
 Status FromLevelDb(const leveldb::Status& status, const std::string& path);
 
+// The same for what a file operation returned (creating, writing, syncing a
+// table): a missing directory is an I/O error there, not a lookup's miss;
+// the message is LevelDB's, which names the file.
+Status FromLevelDbFile(const leveldb::Status& status, const std::string& path);
+
 // True when LevelDB could not take the database's lock: another process
 // holds it.
 bool IsLockHeldElsewhere(const leveldb::Status& status);

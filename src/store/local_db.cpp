@@ -1,7 +1,5 @@
 #include "store/local_db.hpp"
 
-#include <sys/statvfs.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -25,9 +23,10 @@ using namespace record_format;
 // stays one small answer (and one peer frame).
 constexpr size_t kMaxGridsListed = 100;
 
-// Reopening writes a new log and MANIFEST: on a disk still this full it
-// would fail and leave nothing to read from.
-constexpr unsigned long long kMinFreeBytesToReopen = 1 << 20;
+// Reopening writes a new log, a MANIFEST and perhaps a table of what the
+// old log held: on a disk that cannot take this much it would fail and
+// leave nothing to read from.
+constexpr size_t kReopenProbeBytes = 1 << 20;
 
 Result<std::vector<AvatarRecord>> One(Result<AvatarRecord> record) {
   if (!record.ok()) return record.status();
@@ -124,31 +123,53 @@ Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {
   writes_.MapOnce();  // before the process is seen as the owner
   caches_ = std::move(caches);
   db_.store(owned.release(), std::memory_order_release);
+  if (closed_after_fault_) {
+    closed_after_fault_ = false;
+    log::Notice("database '" + options_.path + "' reopened after a failed write");
+  }
   // A previous owner may have died between a write and its bump: peers'
   // caches may hold an answer older than that write.
   writes_.Bump();
   return Status::OK();
 }
 
-Status LocalDb::ReopenAfterWriteFault() {
-  struct statvfs space {};
-  if (::statvfs(options_.path.c_str(), &space) == 0 &&
-      static_cast<unsigned long long>(space.f_bavail) * space.f_frsize < kMinFreeBytesToReopen) {
-    return Status::IOError("database '" + options_.path + "' cannot be written: " +
-                           std::strerror(ENOSPC));
+// Writes (and removes) a probe file through the Env, as LevelDB will write:
+// whatever stops it (a full disk, a quota, a read-only file system) says so.
+Status LocalDb::CheckWritable() const {
+  leveldb::Env* env = BaseOptions(options_.env).env;
+  const std::string probe = db_files::WriteProbeFile(options_.path);
+  leveldb::WritableFile* file = nullptr;
+  leveldb::Status s = env->NewWritableFile(probe, &file);
+  if (s.ok()) {
+    std::unique_ptr<leveldb::WritableFile> owned(file);
+    const std::string block(64 << 10, '\0');
+    for (size_t written = 0; s.ok() && written < kReopenProbeBytes; written += block.size()) {
+      s = owned->Append(block);
+    }
+    if (s.ok()) s = owned->Sync();
+    const leveldb::Status closed = owned->Close();
+    if (s.ok()) s = closed;
   }
+  env->RemoveFile(probe);  // a probe never left behind, whatever happened
+  if (s.ok()) return Status::OK();
+  const std::string text = s.ToString();
+  return Status::IOError("database '" + options_.path +
+                         "' cannot be written: " + text.substr(text.rfind(": ") + 2));
+}
+
+Status LocalDb::ReopenAfterWriteFault() {
+  if (Status writable = CheckWritable(); !writable.ok()) return writable;
   std::lock_guard<std::mutex> opening(open_mutex_);
   std::unique_lock<std::shared_mutex> exclusive(db_use_);  // lookups wait for the reopen
   if (!write_fault_.load()) return Status::OK();  // another thread reopened it
   write_fault_ = false;
   delete db_.exchange(nullptr, std::memory_order_acq_rel);
   caches_.reset();
+  closed_after_fault_ = true;
   // When another process took the database in between, the router hands
   // this process's peers over to it at its next Open().
   bool lock_held_elsewhere = false;
-  Status status = OpenLocked(lock_held_elsewhere);
-  if (status.ok()) log::Notice("database '" + options_.path + "' reopened after a failed write");
-  return status;
+  return OpenLocked(lock_held_elsewhere);
 }
 
 Result<std::vector<AvatarRecord>> LocalDb::Answer(const PeerRequest& request) {

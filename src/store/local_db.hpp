@@ -61,6 +61,7 @@ class LocalDb {
   leveldb::DB* db() const { return db_.load(std::memory_order_acquire); }
   // Requires: open_mutex_ held, and db_ null or db_use_ held exclusively.
   Status OpenLocked(bool& lock_held_elsewhere);
+  Status CheckWritable() const;
   Status ReopenAfterWriteFault();
   Result<std::vector<AvatarRecord>> AnswerOpen(const PeerRequest& request, bool& write_failed);
   Result<AvatarRecord> FindName(const AvatarName& name, const GridChoice& grids);
@@ -79,6 +80,7 @@ class LocalDb {
   std::unique_ptr<DbCaches> caches_;      // alive as long as db_
   std::atomic<leveldb::DB*> db_{nullptr};  // owned
   std::atomic<bool> write_fault_{false};
+  bool closed_after_fault_ = false;  // guarded by open_mutex_
 };
 
 }  // namespace gosl

@@ -37,7 +37,7 @@ class TableSink final : public SortedSink {
     internal_key_.assign(key);
     internal_key::AppendTrailer(internal_key_, 0);
     builder_->Add(internal_key_, leveldb::Slice(value.data(), value.size()));
-    if (!builder_->status().ok()) return FromLevelDb(builder_->status(), path_);
+    if (!builder_->status().ok()) return FromLevelDbFile(builder_->status(), path_);
     return builder_->FileSize() >= kTableBytes ? FinishTable() : Status::OK();
   }
 
@@ -51,7 +51,7 @@ class TableSink final : public SortedSink {
     path_ = dir_ + name;
     leveldb::WritableFile* file = nullptr;
     leveldb::Status s = leveldb::Env::Default()->NewWritableFile(path_, &file);
-    if (!s.ok()) return FromLevelDb(s, path_);
+    if (!s.ok()) return FromLevelDbFile(s, path_);
     file_.reset(file);
     builder_ = std::make_unique<leveldb::TableBuilder>(options_, file_.get());
     return Status::OK();
@@ -63,7 +63,7 @@ class TableSink final : public SortedSink {
     if (s.ok()) s = file_->Close();
     builder_.reset();
     file_.reset();
-    return FromLevelDb(s, path_);
+    return FromLevelDbFile(s, path_);
   }
 
   std::string dir_;

@@ -1,0 +1,145 @@
+// Building a database from table files (NewTableSink + AdoptTables) and
+// mending a damaged one (RepairDatabase), on real LevelDB directories.
+#include "gosl/bulk_load.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <catch2/catch.hpp>
+#include <leveldb/db.h>
+
+#include "gosl/store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace gosl {
+namespace {
+
+namespace fs = std::filesystem;
+
+Uuid KeyOf(int i) {
+  char text[37];
+  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", i);
+  return Uuid::Parse(text).value();
+}
+
+// Builds a database of `records` records in dir the way a fresh import does:
+// key entries and name entries into two sinks, then adopted.
+void BuildDatabase(const std::string& dir, int records) {
+  fs::create_directories(dir);
+  std::map<std::string, std::string> key_entries, name_entries;
+  RecordEntries entries;
+  for (int i = 0; i < records; ++i) {
+    EncodeRecord(AvatarName::Parse("Built" + std::to_string(i) + " Resident").value(), KeyOf(i),
+                 "Production", entries);
+    key_entries[entries.key_entry_key] = entries.key_entry_value;
+    name_entries[entries.name_entry_key] = entries.name_entry_value;
+  }
+  std::atomic<uint64_t> next_file_number{2};
+  auto key_sink = NewTableSink(dir, next_file_number);
+  auto name_sink = NewTableSink(dir, next_file_number);
+  for (const auto& [k, v] : key_entries) REQUIRE(key_sink->Add(k, v).ok());
+  for (const auto& [k, v] : name_entries) REQUIRE(name_sink->Add(k, v).ok());
+  REQUIRE(key_sink->Finish().ok());
+  REQUIRE(name_sink->Finish().ok());
+  REQUIRE(AdoptTables(dir).ok());
+}
+
+size_t TableFiles(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) n += entry.path().extension() == ".ldb";
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("tables built directly and adopted make a database that answers both ways", "[bulk_load]") {
+  test::TempDir dir;
+  const std::string db = dir.File("slkvdb");
+  BuildDatabase(db, 5000);
+  CHECK(TableFiles(db) >= 2);
+  Store store({db, 24, /*create_if_missing=*/false});
+  for (int i : {0, 1, 2499, 4999}) {
+    INFO(i);
+    auto by_key = store.FindByKey(KeyOf(i));
+    REQUIRE(by_key.ok());
+    CHECK(by_key->name == "Built" + std::to_string(i) + " Resident");
+    auto by_name = store.FindByName(AvatarName::Parse("built" + std::to_string(i)).value());
+    REQUIRE(by_name.ok());
+    CHECK(by_name->key == KeyOf(i));
+  }
+  CHECK(store.FindByKey(KeyOf(5000)).status().IsNotFound());
+  // Later writes shadow the adopted entries (sequence 0) as usual.
+  REQUIRE(store.Record(AvatarName::Parse("Renamed Avatar").value(), KeyOf(7), "Production").ok());
+  CHECK(store.FindByKey(KeyOf(7))->name == "Renamed Avatar");
+  CHECK(store.FindByName(AvatarName::Parse("built7").value())->key == KeyOf(7));
+}
+
+TEST_CASE("a table sink without its staging directory fails as an I/O error naming the file",
+          "[bulk_load]") {
+  test::TempDir dir;
+  std::atomic<uint64_t> next_file_number{2};
+  auto sink = NewTableSink(dir.File("gone"), next_file_number);
+  Status s = sink->Add("a", "1");
+  CHECK(s.code() == Code::kIOError);
+  CHECK(s.message().find(dir.File("gone/000002.ldb")) != std::string::npos);
+  // Adopting a directory without tables makes an empty database.
+  REQUIRE(AdoptTables(dir.path()).ok());
+  Store store({dir.path(), 24, false});
+  CHECK(store.FindByKey(KeyOf(1)).status().IsNotFound());
+}
+
+TEST_CASE("repair moves a damaged table aside and the database opens with the rest", "[bulk_load]") {
+  test::TempDir dir;
+  const std::string db = dir.File("slkvdb");
+  BuildDatabase(db, 5000);
+  std::string damaged;
+  for (const auto& entry : fs::directory_iterator(db)) {
+    if (entry.path().extension() == ".ldb") damaged = entry.path().string();
+  }
+  REQUIRE(!damaged.empty());
+  {
+    std::fstream table(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    table.seekp(-8, std::ios::end);
+    table.write("DAMAGED!", 8);  // the table's magic number
+  }
+  auto count_entries = [&db](size_t& entries) {
+    Store store({db, 24, false});
+    entries = 0;
+    auto count = [&entries](const AvatarRecord&) {
+      ++entries;
+      return Status::OK();
+    };
+    Status keys = store.ForEachKey(count);
+    return keys.ok() ? store.ForEachName(count) : keys;
+  };
+  size_t entries = 0;
+  CHECK(count_entries(entries).code() == Code::kCorruption);  // a full pass reads every table
+  size_t lost = 0;
+  REQUIRE(RepairDatabase(db, lost).ok());
+  CHECK(lost == 1);
+  CHECK(fs::exists(db + "/lost/" + fs::path(damaged).filename().string()));
+  REQUIRE(count_entries(entries).ok());
+  CHECK(entries > 0);
+  CHECK(entries < 10000);  // what the damaged table held is gone
+}
+
+TEST_CASE("repair refuses a directory with no database and a database in use", "[bulk_load]") {
+  test::TempDir dir;
+  size_t lost = 0;
+  Status empty = RepairDatabase(dir.path(), lost);
+  CHECK(empty.code() == Code::kUnavailable);
+  CHECK(empty.message() == "no database at '" + dir.path() + "'");
+  CHECK(fs::is_empty(dir.path()));  // left as it was
+
+  const std::string db = dir.File("slkvdb");
+  BuildDatabase(db, 10);
+  leveldb::DB* raw = nullptr;
+  REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
+  std::unique_ptr<leveldb::DB> holder(raw);
+  Status busy = RepairDatabase(db, lost);
+  CHECK(busy.code() == Code::kUnavailable);
+  CHECK(busy.message().find("is in use by another process") != std::string::npos);
+}
+
+}  // namespace gosl

@@ -1,0 +1,142 @@
+#include "gosl/external_sort.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace gosl {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+Entries Merged(const std::vector<std::string>& files, size_t buffer_bytes = 64) {
+  Entries out;
+  Status s = MergeRuns(files, buffer_bytes, [&out](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return Status::OK();
+  });
+  REQUIRE(s.ok());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("entries spill into runs of bounded size and merge back in key order", "[external_sort]") {
+  test::TempDir dir;
+  RunWriter writer(dir.path(), "t", 1024);
+  std::mt19937 random(11);
+  std::map<std::string, std::string> expected;
+  for (int i = 0; i < 2000; ++i) {
+    std::string key = "key" + std::to_string(random() % 100000);
+    std::string value = "v" + std::to_string(i);
+    REQUIRE(writer.Add(key, value).ok());
+    expected[key] = value;  // the last added wins
+  }
+  CHECK(writer.entries() == 2000);
+  auto files = writer.Finish();
+  REQUIRE(files.ok());
+  CHECK(files->size() > 20);  // 1 KB runs: many of them
+  for (const std::string& file : files.value()) {
+    CHECK(std::filesystem::file_size(file) <= 1024);
+  }
+  const Entries merged = Merged(files.value());
+  REQUIRE(merged.size() == expected.size());
+  size_t i = 0;
+  for (const auto& [key, value] : expected) {
+    CHECK(merged[i].first == key);
+    CHECK(merged[i].second == value);
+    ++i;
+  }
+}
+
+TEST_CASE("of entries with one key, the one added last wins, within a run and across runs",
+          "[external_sort]") {
+  test::TempDir dir;
+  RunWriter writer(dir.path(), "t", 64);  // a few entries a run
+  REQUIRE(writer.Add("b", "first").ok());
+  REQUIRE(writer.Add("b", "second").ok());  // same run: replaces
+  REQUIRE(writer.Add("a", "1").ok());
+  for (int i = 0; i < 10; ++i) REQUIRE(writer.Add("pad" + std::to_string(i), "x").ok());
+  REQUIRE(writer.Add("b", "third").ok());  // a later run: wins
+  REQUIRE(writer.Add("c", "").ok());       // an empty value is a value
+  auto files = writer.Finish();
+  REQUIRE(files.ok());
+  REQUIRE(files->size() >= 2);
+  const Entries merged = Merged(files.value());
+  REQUIRE(merged.size() == 13);
+  CHECK(merged[0] == std::make_pair(std::string("a"), std::string("1")));
+  CHECK(merged[1] == std::make_pair(std::string("b"), std::string("third")));
+  CHECK(merged[2] == std::make_pair(std::string("c"), std::string("")));
+}
+
+TEST_CASE("keys holding any byte sort as bytes", "[external_sort]") {
+  test::TempDir dir;
+  RunWriter writer(dir.path(), "t", 1 << 20);
+  const std::string keys[] = {std::string("n\0b", 3), std::string("n\0a", 3), "n", "\xff", "k"};
+  for (const std::string& key : keys) REQUIRE(writer.Add(key, "v").ok());
+  auto files = writer.Finish();
+  REQUIRE(files.ok());
+  const Entries merged = Merged(files.value());
+  REQUIRE(merged.size() == 5);
+  CHECK(merged[0].first == "k");
+  CHECK(merged[1].first == "n");
+  CHECK(merged[2].first == std::string("n\0a", 3));
+  CHECK(merged[3].first == std::string("n\0b", 3));
+  CHECK(merged[4].first == "\xff");
+}
+
+TEST_CASE("no entries make no runs; a merge of none emits nothing", "[external_sort]") {
+  test::TempDir dir;
+  RunWriter writer(dir.path(), "t", 1024);
+  auto files = writer.Finish();
+  REQUIRE(files.ok());
+  CHECK(files->empty());
+  CHECK(Merged({}).empty());
+}
+
+TEST_CASE("a damaged run is refused naming it; emit's failure stops the merge", "[external_sort]") {
+  test::TempDir dir;
+  RunWriter writer(dir.path(), "t", 1 << 20);
+  for (int i = 0; i < 10; ++i) REQUIRE(writer.Add("key" + std::to_string(i), "value").ok());
+  auto files = writer.Finish();
+  REQUIRE(files.ok());
+  REQUIRE(files->size() == 1);
+  const std::string run = files->front();
+
+  int emitted = 0;
+  Status stopped = MergeRuns(files.value(), 64, [&emitted](std::string_view, std::string_view) {
+    return ++emitted == 3 ? Status::IOError("disk full") : Status::OK();
+  });
+  CHECK(stopped.message() == "disk full");
+  CHECK(emitted == 3);
+
+  std::filesystem::resize_file(run, std::filesystem::file_size(run) - 3);
+  Status truncated = MergeRuns(files.value(), 64, [](std::string_view, std::string_view) {
+    return Status::OK();
+  });
+  CHECK(truncated.code() == Code::kCorruption);
+  CHECK(truncated.message() == "run file '" + run + "' is truncated");
+
+  Status missing = MergeRuns({dir.File("nope.run")}, 64, [](std::string_view, std::string_view) {
+    return Status::OK();
+  });
+  CHECK(missing.code() == Code::kIOError);
+  CHECK(missing.message().find("cannot read run file '" + dir.File("nope.run") + "'") == 0);
+}
+
+TEST_CASE("a run that cannot be written is an I/O error naming it", "[external_sort]") {
+  test::TempDir dir;
+  RunWriter writer(dir.File("no/such/dir"), "t", 64);
+  Status s;
+  for (int i = 0; i < 20 && s.ok(); ++i) s = writer.Add("key" + std::to_string(i), "value");
+  if (s.ok()) s = writer.Finish().status();
+  CHECK(s.code() == Code::kIOError);
+  CHECK(s.message().find("cannot create run file") == 0);
+}
+
+}  // namespace gosl
