@@ -10,6 +10,7 @@
 #include <leveldb/db.h>
 
 #include "gosl/store.hpp"
+#include "support/keys.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
@@ -17,11 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Uuid KeyOf(int i) {
-  char text[37];
-  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", i);
-  return Uuid::Parse(text).value();
-}
+Uuid KeyOf(int i) { return Uuid::Parse(test::TestKey(i)).value(); }
 
 // Builds a database of `records` records in dir the way a fresh import does:
 // key entries and name entries into two sinks, then adopted.

@@ -13,6 +13,7 @@
 #include "gosl/logging.hpp"
 #include "support/api_cases.hpp"
 #include "support/fault_env.hpp"
+#include "support/keys.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -55,12 +56,6 @@ struct FaultySite {
   }
 };
 
-std::string NumberedKey(int i) {
-  char key[37];
-  std::snprintf(key, sizeof key, "12345678-0000-4000-8000-%012d", i);
-  return key;
-}
-
 }  // namespace
 
 TEST_CASE("a full disk (injected): registrations get 503, lookups go on, writes resume after",
@@ -71,7 +66,7 @@ TEST_CASE("a full disk (injected): registrations get 503, lookups go on, writes 
 
   s.env.FailWrites(ENOSPC);
   for (int i = 0; i < 3; ++i) {
-    Response reply = s.Get("name=Full+Disk" + std::to_string(i) + "&key=" + NumberedKey(i));
+    Response reply = s.Get("name=Full+Disk" + std::to_string(i) + "&key=" + test::TestKey(i, 0x12345678));
     INFO(reply.body);
     CHECK(reply.status == 503);
     CHECK(reply.body.find("No space left on device") != std::string::npos);
@@ -85,7 +80,7 @@ TEST_CASE("a full disk (injected): registrations get 503, lookups go on, writes 
   CHECK(s.Get("name=After+Full&key=" + test::kMiniKey).status == 200);
   CHECK(s.Get("key=" + test::kMiniKey).body == "After Full");
   CHECK(s.Get("key=" + test::kUnknownKey).body == "Before Full");
-  CHECK(s.Get("key=" + NumberedKey(0)).body.empty());  // a refused registration left nothing
+  CHECK(s.Get("key=" + test::TestKey(0, 0x12345678)).body.empty());  // a refused registration left nothing
   CHECK(s.Logged("No space left on device (answering 503") == 1);
   CHECK(s.Logged("reopened after a failed write") == 1);
   CHECK(s.Logged("answers again") == 1);
