@@ -13,9 +13,8 @@ constexpr std::string_view kResidentSuffix = " Resident";
 // The NameInfo of W-Hat's typical record ("Firstname Resident" from
 // Production) is not stored at all: a name entry of just the 16 key bytes, or
 // a key entry starting with a printable character (a flag byte is < 0x20),
-// means this. It saves two bytes a record, 20 MB of 10 M records.
+// means this (NameInfo 0x0d). It saves two bytes a record, 20 MB of 10 M records.
 constexpr uint8_t kImpliedFlags = NameInfo::kCapitalised | kResidentFlag;
-constexpr uint8_t kImpliedInfo = kImpliedFlags | kGridProduction << kGridShift;
 
 std::string Capitalised(std::string_view lookup) {
   std::string out(lookup);
