@@ -169,18 +169,37 @@ void CsvLineTarget(const uint8_t* data, size_t size) {
 void PeerWireTarget(const uint8_t* data, size_t size) {
   if (size == 0) return;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 6) {
     case 0: {
       PeerRequest request;
-      if (wire::DecodeRequest(bytes, request)) {
-        Require(wire::EncodeRequest(request) == bytes, "a decoded request encodes to its bytes");
+      int version = 0;
+      if (wire::DecodeRequest(bytes, request, version)) {
+        Require(version == wire::kVersion1 || version == wire::kVersion2, "a known version");
+        Require(wire::EncodeRequest(request, version) == bytes, "a decoded request encodes to its bytes");
       }
       break;
     }
-    case 1: {
+    case 1:
+    case 2: {
+      const int version = data[0] % 6 == 1 ? wire::kVersion1 : wire::kVersion2;
       PeerReply reply;
-      if (wire::DecodeReply(bytes, reply)) {
-        Require(wire::EncodeReply(reply) == bytes, "a decoded reply encodes to its bytes");
+      if (wire::DecodeReply(bytes, reply, version)) {
+        Require(wire::EncodeReply(reply, version) == bytes, "a decoded reply encodes to its bytes");
+      }
+      break;
+    }
+    case 3: {
+      PeerHello hello;
+      if (wire::DecodeHello(bytes, hello)) {
+        Require(wire::IsHello(bytes), "a hello is recognised as one");
+        Require(wire::EncodeHello(hello) == bytes, "a decoded hello encodes to its bytes");
+      }
+      break;
+    }
+    case 4: {
+      PeerHelloReply reply;
+      if (wire::DecodeHelloReply(bytes, reply)) {
+        Require(wire::EncodeHelloReply(reply) == bytes, "a decoded hello reply encodes to its bytes");
       }
       break;
     }

@@ -21,8 +21,9 @@ void RequestTarget(const uint8_t* data, size_t size);
 // length limit, and parsing its own printout gives the same record.
 void CsvLineTarget(const uint8_t* data, size_t size);
 
-// Input: a selector byte (0 request, 1 reply, 2 frame header, modulo 3),
-// then bytes another process could send. Checks: whatever a decoder accepts
+// Input: a selector byte (modulo 6: 0 request of either version, 1 reply of
+// version 1, 2 of version 2, 3 hello, 4 hello reply, 5 frame header), then
+// bytes another process could send. Checks: whatever a decoder accepts
 // encodes back to exactly the same bytes (one encoding per message, so no
 // two processes can read one frame two ways).
 void PeerWireTarget(const uint8_t* data, size_t size);

@@ -31,13 +31,18 @@ TEST_CASE("a request is op, flag, key, name and grid, and decodes back", "[peer_
       Request(PeerOp::kRecord, "J\xC3\xBCrgen Resident", "", false),
       Request(PeerOp::kFindInAllGrids, std::string(63, 'x'), std::string(64, 'g'), false),
   };
+  for (int version : {kVersion1, kVersion2})
   for (const PeerRequest& request : requests) {
-    const std::string bytes = EncodeRequest(request);
-    INFO(static_cast<char>(request.op));
-    CHECK(bytes == std::string(1, static_cast<char>(request.op)) + (request.only_grid ? "1" : "0") +
-                       std::string(kKey.bytes()) + Text16(request.name) + Text16(request.grid));
+    const std::string bytes = EncodeRequest(request, version);
+    INFO(static_cast<char>(request.op) << " version " << version);
+    CHECK(bytes == (version == kVersion2 ? std::string(1, '\x02') : std::string()) +
+                       std::string(1, static_cast<char>(request.op)) +
+                       (request.only_grid ? "1" : "0") + std::string(kKey.bytes()) +
+                       Text16(request.name) + Text16(request.grid));
     PeerRequest back;
-    REQUIRE(DecodeRequest(bytes, back));
+    int decoded_version = 0;
+    REQUIRE(DecodeRequest(bytes, back, decoded_version));
+    CHECK(decoded_version == version);
     CHECK(back.op == request.op);
     CHECK(back.only_grid == request.only_grid);
     CHECK(back.key == request.key);
@@ -47,7 +52,8 @@ TEST_CASE("a request is op, flag, key, name and grid, and decodes back", "[peer_
 }
 
 TEST_CASE("a malformed request frame is refused", "[peer_wire]") {
-  const std::string good = EncodeRequest(Request(PeerOp::kFindByName, "Mini", "OSGrid", false));
+  const std::string good = EncodeRequest(Request(PeerOp::kFindByName, "Mini", "OSGrid", false),
+                                         kVersion1);
   struct Row {
     const char* what;
     std::string bytes;
@@ -62,11 +68,16 @@ TEST_CASE("a malformed request frame is refused", "[peer_wire]") {
       {"cut inside the grid", good.substr(0, good.size() - 1)},
       {"a byte too many", good + "!"},
       {"a name length past the end", good.substr(0, 18) + "\xff\xff" + good.substr(20)},
+      {"a version byte and nothing", "\x02"},
+      {"an unknown version", "\x03" + good},
+      {"a version byte twice", "\x02\x02" + good},
+      {"a hello where a request belongs", EncodeHello(PeerHello{1, 2, "0.3.0"})},
   };
   for (const Row& row : rows) {
     INFO(row.what);
     PeerRequest request;
-    CHECK_FALSE(DecodeRequest(row.bytes, request));
+    int version = 0;
+    CHECK_FALSE(DecodeRequest(row.bytes, request, version));
   }
 }
 
@@ -79,10 +90,14 @@ TEST_CASE("a reply carries its status, whether it may be remembered, and its rec
   missing.status = Status::NotFound("no entry on any grid");
   PeerReply fault;
   fault.status = Status::Unavailable("database '/x' is in use by another process");
+  for (int version : {kVersion1, kVersion2})
   for (const PeerReply* reply : {&found, &missing, &fault}) {
-    const std::string bytes = EncodeReply(*reply);
+    INFO("version " << version);
+    const std::string bytes = EncodeReply(*reply, version);
     PeerReply back;
-    REQUIRE(DecodeReply(bytes, back));
+    REQUIRE(DecodeReply(bytes, back, version));
+    PeerReply other;
+    CHECK_FALSE(DecodeReply(bytes, other, version == kVersion1 ? kVersion2 : kVersion1));
     CHECK(back.status.code() == reply->status.code());
     CHECK(back.status.message() == reply->status.message());
     CHECK(back.cacheable == reply->cacheable);
@@ -92,15 +107,16 @@ TEST_CASE("a reply carries its status, whether it may be remembered, and its rec
       CHECK(back.records[i].name == reply->records[i].name);
       CHECK(back.records[i].grid == reply->records[i].grid);
     }
-    CHECK(EncodeReply(back) == bytes);  // one encoding per reply
+    CHECK(EncodeReply(back, version) == bytes);  // one encoding per reply
   }
-  CHECK(EncodeReply(found).substr(0, 6) == std::string("\0" "1" "\0\0" "\x02\0", 6));
+  CHECK(EncodeReply(found, kVersion1).substr(0, 6) == std::string("\0" "1" "\0\0" "\x02\0", 6));
+  CHECK(EncodeReply(found, kVersion2).substr(0, 7) == std::string("\x02\0" "1" "\0\0" "\x02\0", 7));
 }
 
 TEST_CASE("a malformed reply frame is refused", "[peer_wire]") {
   PeerReply one;
   one.records = {{kKey, "Mini Resident", "Production"}};
-  const std::string good = EncodeReply(one);
+  const std::string good = EncodeReply(one, kVersion1);
   struct Row {
     const char* what;
     std::string bytes;
@@ -118,7 +134,55 @@ TEST_CASE("a malformed reply frame is refused", "[peer_wire]") {
   for (const Row& row : rows) {
     INFO(row.what);
     PeerReply reply;
-    CHECK_FALSE(DecodeReply(row.bytes, reply));
+    CHECK_FALSE(DecodeReply(row.bytes, reply, kVersion1));
+    CHECK_FALSE(DecodeReply("\x02" + row.bytes, reply, kVersion2));
+  }
+}
+
+TEST_CASE("a hello names the directory a peer found and the program's version", "[peer_wire]") {
+  const PeerHello hello{0x0102030405060708ULL, 0x1112131415161718ULL, "0.3.0"};
+  const std::string bytes = EncodeHello(hello);
+  CHECK(bytes == std::string("\x02H\x08\x07\x06\x05\x04\x03\x02\x01\x18\x17\x16\x15\x14\x13\x12\x11", 18) +
+                     Text16("0.3.0"));
+  CHECK(IsHello(bytes));
+  PeerHello back;
+  REQUIRE(DecodeHello(bytes, back));
+  CHECK(back.device == hello.device);
+  CHECK(back.inode == hello.inode);
+  CHECK(back.version == "0.3.0");
+  const std::string bad[] = {"", "\x02", "\x02H", bytes.substr(0, bytes.size() - 1), bytes + "!",
+                             "\x03" + bytes.substr(1), "N" + bytes.substr(1)};
+  for (const std::string& frame : bad) {
+    INFO(frame.size() << " bytes");
+    CHECK_FALSE(DecodeHello(frame, back));
+  }
+  CHECK_FALSE(IsHello(EncodeRequest(Request(PeerOp::kFindByKey, "", "", false), kVersion2)));
+}
+
+TEST_CASE("a hello reply carries the owner's directory, version and verdict", "[peer_wire]") {
+  PeerHelloReply refused;
+  refused.status = Status::Unavailable("this process holds another directory");
+  refused.device = 7;
+  refused.inode = 9;
+  refused.version = "0.3.0";
+  PeerHelloReply welcome;
+  welcome.device = 7;
+  welcome.inode = 9;
+  welcome.version = "0.3.0";
+  for (const PeerHelloReply* reply : {&refused, &welcome}) {
+    const std::string bytes = EncodeHelloReply(*reply);
+    PeerHelloReply back;
+    REQUIRE(DecodeHelloReply(bytes, back));
+    CHECK(back.status.code() == reply->status.code());
+    CHECK(back.status.message() == reply->status.message());
+    CHECK(back.device == 7);
+    CHECK(back.inode == 9);
+    CHECK(back.version == "0.3.0");
+    CHECK(EncodeHelloReply(back) == bytes);
+    CHECK_FALSE(DecodeHelloReply(bytes.substr(0, bytes.size() - 1), back));
+    CHECK_FALSE(DecodeHelloReply(bytes + "x", back));
+    PeerReply not_a_reply;
+    CHECK_FALSE(DecodeReply(bytes, not_a_reply, kVersion2));
   }
 }
 

@@ -1,11 +1,19 @@
 // How several processes share one database. LevelDB lets one process open a
 // directory; mod_fcgid runs several processes of the application. The process
-// holding LevelDB's lock (the owner) answers the others' lookups and
+// holding the database (the owner) answers the others' lookups and
 // registrations over a local socket; the others (peers) forward them. When
-// the owner exits, the lock is free and the next process to open becomes the
-// owner. This module is only the wire: Store decides who is what.
+// the owner exits, the next process to open becomes the owner. This module
+// is the sockets and the handshake; Store decides who is what.
+//
+// The owner listens on a socket file inside the database directory, which
+// only the site's user can enter, so no other user can connect or take the
+// name first; each connection opens with a hello in which both ends name the
+// directory they hold (device and inode), so a peer never talks to the owner
+// of another directory (one moved away, or replaced). Processes of version
+// 0.2.0, which knew only an abstract socket name, are answered there too.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,24 +48,52 @@ struct PeerReply {
   bool cacheable = false;
 };
 
-// The socket address of the owner of the database at db_path: a Linux
-// abstract socket (no file to go stale, no path-length limit) named after the
-// database's canonical path.
-std::string PeerAddress(const std::string& db_path);
+// A database directory, whatever its path is now.
+struct DatabaseIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  bool operator==(const DatabaseIdentity& o) const { return device == o.device && inode == o.inode; }
+  bool operator!=(const DatabaseIdentity& o) const { return !(*this == o); }
+};
 
-// The owner's side: accepts peers of the same user id (SO_PEERCRED; other
-// users of a shared host are refused) and answers each request with handler,
-// one thread per peer connection. Destroying it stops accepting, closes every
-// connection and joins the threads.
+// What a peer says first, and what the owner answers.
+struct PeerHello {
+  uint64_t device = 0, inode = 0;  // the directory the peer found at the path
+  std::string version;             // the peer's program version
+};
+struct PeerHelloReply {
+  Status status;                   // OK, or why the owner will not answer this peer
+  uint64_t device = 0, inode = 0;  // the directory the owner holds
+  std::string version;             // the owner's program version
+};
+
+// The abstract socket name gosl-basics 0.2.0 listened on (a hash of the
+// database's canonical path). Anyone can bind an abstract name: only 0.2.0
+// peers are answered there.
+std::string LegacyPeerAddress(const std::string& db_path);
+
+// The owner's side: accepts processes of the same user id (SO_PEERCRED),
+// checks each one's hello, and answers its requests with handler, one thread
+// per connection. Destroying it stops accepting, closes every connection,
+// joins the threads and removes its socket file.
 class PeerServer {
  public:
   using Handler = std::function<PeerReply(const PeerRequest&)>;
-  // Returns kUnavailable when the address is taken (another owner is
-  // alive), kIOError when the socket cannot be made.
-  static Result<std::unique_ptr<PeerServer>> Start(const std::string& address, Handler handler);
+  struct Options {
+    std::string db_path;
+    DatabaseIdentity identity;  // of the directory this process holds
+    size_t max_connections = 256;  // more are closed at once: each holds a thread
+    int frame_timeout_ms = 2000;   // a frame begun must be whole within this
+    bool legacy_listener = true;   // also answer 0.2.0 peers on their abstract name
+  };
+  // Returns kIOError when the socket cannot be made.
+  static Result<std::unique_ptr<PeerServer>> Start(const Options& options, Handler handler);
   ~PeerServer();
   PeerServer(const PeerServer&) = delete;
   PeerServer& operator=(const PeerServer&) = delete;
+
+  // Peers connected now.
+  size_t connections() const;
 
   struct Impl;
 
@@ -71,9 +107,15 @@ class PeerServer {
 // call at a time.
 class PeerClient {
  public:
-  // Returns kUnavailable when no owner of our user id listens at address
-  // (connecting, sending and receiving each wait at most timeout_ms).
-  static Result<std::unique_ptr<PeerClient>> Connect(const std::string& address, int timeout_ms);
+  // Connects to the owner of the database at db_path that holds the
+  // directory `identity` (what this process found at db_path): through the
+  // socket in the directory, or, when the process holding that directory's
+  // lock is a 0.2.0 one, its abstract name. Returns kUnavailable when no
+  // such owner answers (connecting, sending and receiving each wait at most
+  // timeout_ms), naming an owner that holds another directory.
+  static Result<std::unique_ptr<PeerClient>> Connect(const std::string& db_path,
+                                                     const DatabaseIdentity& identity,
+                                                     int timeout_ms);
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;
   PeerClient& operator=(const PeerClient&) = delete;
@@ -82,11 +124,18 @@ class PeerClient {
   // connection broke or the owner did not answer within the timeout; the
   // client is then unusable.
   Result<PeerReply> Call(const PeerRequest& request);
+  // The peer protocol spoken (1 with a 0.2.0 owner, 2 otherwise) and the
+  // owner's program version ("0.2.0" for 1).
+  int version() const { return version_; }
+  const std::string& owner_version() const { return owner_version_; }
 
  private:
-  PeerClient(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  PeerClient(int fd, int timeout_ms, int version, std::string owner_version)
+      : fd_(fd), timeout_ms_(timeout_ms), version_(version), owner_version_(std::move(owner_version)) {}
   int fd_;
   int timeout_ms_;
+  int version_;
+  std::string owner_version_;
 };
 
 }  // namespace gosl

@@ -5,6 +5,9 @@
 namespace gosl::wire {
 namespace {
 
+constexpr char kHelloOp = 'H';
+constexpr char kHelloReplyTag = 'h';
+
 bool IsKnownOp(uint8_t op) {
   switch (static_cast<PeerOp>(op)) {
     case PeerOp::kFindByName:
@@ -29,6 +32,11 @@ bool GetKey(coding::Reader& in, Uuid& key) {
   return true;
 }
 
+bool GetVersionByte(coding::Reader& in, int version) {
+  uint8_t byte = 0;
+  return version == kVersion1 || (in.GetByte(byte) && byte == version);
+}
+
 Status StatusFrom(Code code, std::string message) {
   switch (code) {
     case Code::kOk: return Status::OK();
@@ -47,10 +55,21 @@ Status StatusFrom(Code code, std::string message) {
   return Status::Corruption(std::move(message));
 }
 
+// A status: its code, and its message (never one with OK: one encoding).
+bool GetStatus(coding::Reader& in, uint8_t code, Status& status) {
+  std::string message;
+  if (code > static_cast<uint8_t>(Code::kInternal) || !in.GetText16(message)) return false;
+  if (code == static_cast<uint8_t>(Code::kOk) && !message.empty()) return false;
+  status = StatusFrom(static_cast<Code>(code), std::move(message));
+  return true;
+}
+
 }  // namespace
 
-std::string EncodeRequest(const PeerRequest& r) {
-  std::string out(1, static_cast<char>(r.op));
+std::string EncodeRequest(const PeerRequest& r, int version) {
+  std::string out;
+  if (version != kVersion1) out += static_cast<char>(version);
+  out += static_cast<char>(r.op);
   out += r.only_grid ? '1' : '0';
   out.append(r.key.bytes());
   coding::PutText16(out, r.name);
@@ -58,19 +77,27 @@ std::string EncodeRequest(const PeerRequest& r) {
   return out;
 }
 
-bool DecodeRequest(std::string_view bytes, PeerRequest& r) {
+bool DecodeRequest(std::string_view bytes, PeerRequest& r, int& version) {
   coding::Reader in(bytes);
   uint8_t op = 0;
-  if (!in.GetByte(op) || !IsKnownOp(op) || !GetFlag(in, r.only_grid) || !GetKey(in, r.key) ||
-      !in.GetText16(r.name) || !in.GetText16(r.grid)) {
+  if (!in.GetByte(op)) return false;
+  version = kVersion1;  // 0.2.0's frames start with the op, a capital letter
+  if (op == kVersion2) {
+    version = kVersion2;
+    if (!in.GetByte(op)) return false;
+  }
+  if (!IsKnownOp(op) || !GetFlag(in, r.only_grid) || !GetKey(in, r.key) || !in.GetText16(r.name) ||
+      !in.GetText16(r.grid)) {
     return false;
   }
   r.op = static_cast<PeerOp>(op);
   return in.empty();
 }
 
-std::string EncodeReply(const PeerReply& r) {
-  std::string out(1, static_cast<char>(r.status.code()));
+std::string EncodeReply(const PeerReply& r, int version) {
+  std::string out;
+  if (version != kVersion1) out += static_cast<char>(version);
+  out += static_cast<char>(r.status.code());
   out += r.cacheable ? '1' : '0';
   coding::PutText16(out, r.status.message());
   coding::PutFixed16(out, static_cast<uint16_t>(r.records.size()));
@@ -82,17 +109,18 @@ std::string EncodeReply(const PeerReply& r) {
   return out;
 }
 
-bool DecodeReply(std::string_view bytes, PeerReply& r) {
+bool DecodeReply(std::string_view bytes, PeerReply& r, int version) {
   coding::Reader in(bytes);
   uint8_t code = 0;
   uint16_t count = 0;
-  std::string message;
-  if (!in.GetByte(code) || code > static_cast<uint8_t>(Code::kInternal) ||
-      !GetFlag(in, r.cacheable) || !in.GetText16(message) || !in.GetFixed16(count)) {
+  if (!GetVersionByte(in, version) || !in.GetByte(code)) return false;
+  Status status;
+  bool cacheable = false;
+  if (!GetFlag(in, cacheable) || !GetStatus(in, code, status) || !in.GetFixed16(count)) {
     return false;
   }
-  if (code == static_cast<uint8_t>(Code::kOk) && !message.empty()) return false;
-  r.status = StatusFrom(static_cast<Code>(code), std::move(message));
+  r.status = std::move(status);
+  r.cacheable = cacheable;
   r.records.clear();
   for (size_t i = 0; i < count; ++i) {
     AvatarRecord record;
@@ -100,6 +128,47 @@ bool DecodeReply(std::string_view bytes, PeerReply& r) {
       return false;
     }
     r.records.push_back(std::move(record));
+  }
+  return in.empty();
+}
+
+std::string EncodeHello(const PeerHello& hello) {
+  std::string out{static_cast<char>(kVersion2), kHelloOp};
+  coding::PutFixed64(out, hello.device);
+  coding::PutFixed64(out, hello.inode);
+  coding::PutText16(out, hello.version);
+  return out;
+}
+
+bool DecodeHello(std::string_view bytes, PeerHello& hello) {
+  coding::Reader in(bytes);
+  std::string_view tag;
+  return in.GetBytes(2, tag) && IsHello(tag) && in.GetFixed64(hello.device) &&
+         in.GetFixed64(hello.inode) && in.GetText16(hello.version) && in.empty();
+}
+
+bool IsHello(std::string_view in) {
+  return in.size() >= 2 && static_cast<uint8_t>(in[0]) == kVersion2 && in[1] == kHelloOp;
+}
+
+std::string EncodeHelloReply(const PeerHelloReply& reply) {
+  std::string out{static_cast<char>(kVersion2), kHelloReplyTag,
+                  static_cast<char>(reply.status.code())};
+  coding::PutFixed64(out, reply.device);
+  coding::PutFixed64(out, reply.inode);
+  coding::PutText16(out, reply.version);
+  coding::PutText16(out, reply.status.message());
+  return out;
+}
+
+bool DecodeHelloReply(std::string_view bytes, PeerHelloReply& reply) {
+  coding::Reader in(bytes);
+  std::string_view tag;
+  uint8_t code = 0;
+  if (!in.GetBytes(2, tag) || static_cast<uint8_t>(tag[0]) != kVersion2 || tag[1] != kHelloReplyTag ||
+      !in.GetByte(code) || !in.GetFixed64(reply.device) || !in.GetFixed64(reply.inode) ||
+      !in.GetText16(reply.version) || !GetStatus(in, code, reply.status)) {
+    return false;
   }
   return in.empty();
 }

@@ -7,7 +7,7 @@
 #include <leveldb/cache.h>
 #include <leveldb/filter_policy.h>
 
-#include "store/pread_env.hpp"
+#include "store/store_env.hpp"
 
 namespace gosl {
 namespace {
@@ -27,7 +27,7 @@ DbCaches::~DbCaches() = default;
 
 leveldb::Options BaseOptions(leveldb::Env* env) {
   leveldb::Options options;
-  options.env = env ? env : PreadEnv();
+  options.env = env ? env : StoreEnv();
   options.max_file_size = kTableBytes;
   options.block_size = kBlockBytes;
   return options;

@@ -23,7 +23,7 @@ inline constexpr size_t kTableBytes = 8 << 20;
 // index memory and disk.
 inline constexpr size_t kBlockBytes = 2048;
 
-// Table and block sizes, reading through env (null: PreadEnv()). Repair and
+// Table and block sizes, reading through env (null: StoreEnv()). Repair and
 // adoption read every table once: through mmap that would put the whole
 // database in the process's RSS.
 leveldb::Options BaseOptions(leveldb::Env* env = nullptr);

@@ -1,12 +1,27 @@
 #include "store/leveldb_status.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 #include "store/db_files.hpp"
 
 namespace gosl {
 
+namespace {
+
+// "lock <db>/LOCK: ..." as LevelDB's Env and ours (store_env.cpp) word it.
+bool IsLockFailure(const std::string& text) {
+  return text.find("lock ") != std::string::npos &&
+         text.find("/" + std::string(db_files::kLockName) + ":") != std::string::npos;
+}
+
+}  // namespace
+
 bool IsLockHeldElsewhere(const leveldb::Status& status) {
-  return status.IsIOError() &&
-         status.ToString().find("/" + std::string(db_files::kLockName)) != std::string::npos;
+  const std::string text = status.ToString();
+  return status.IsIOError() && IsLockFailure(text) &&
+         (text.find(std::strerror(EAGAIN)) != std::string::npos ||
+          text.find("already held by process") != std::string::npos);
 }
 
 Status FromLevelDbFile(const leveldb::Status& s, const std::string& path) {
@@ -22,8 +37,12 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& path) {
     return Status::Corruption("database '" + path + "' is damaged (stop the service and run " +
                               "gosl-basics.fcgi --repair): " + text);
   }
-  if (text.find("/" + std::string(db_files::kLockName)) != std::string::npos) {
+  if (IsLockHeldElsewhere(s)) {
     return Status::Unavailable("database '" + path + "' is in use by another process");
+  }
+  if (IsLockFailure(text)) {
+    return Status::Unavailable("cannot lock database '" + path + "': " +
+                               text.substr(text.rfind(": ") + 2));
   }
   if (s.IsInvalidArgument() && text.find("does not exist") != std::string::npos) {
     return Status::Unavailable("no database at '" + path + "'");

@@ -13,6 +13,7 @@
 #include "store/leveldb_status.hpp"
 #include "store/migrate_layout1.hpp"
 #include "store/record_format.hpp"
+#include "util/private_files.hpp"
 
 namespace gosl {
 namespace {
@@ -106,11 +107,20 @@ Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {
     return Status::Unavailable("no database at '" + options_.path +
                                "' (upload one, or make it with --import or --create)");
   }
+  const auto identity_before = private_files::IdentityOf(options_.path);
   leveldb::DB* db = nullptr;
   const leveldb::Status opened = leveldb::DB::Open(options, options_.path, &db);
   lock_held_elsewhere = IsLockHeldElsewhere(opened);
   if (Status status = FromLevelDb(opened, options_.path); !status.ok()) return status;
   std::unique_ptr<leveldb::DB> owned(db);
+  // What peers will be told this process holds (they compare it with what
+  // they find at the path).
+  const auto identity = private_files::IdentityOf(options_.path);
+  if (!identity.ok()) return identity.status();
+  if (identity_before.ok() && identity_before.value() != identity.value()) {
+    return Status::Unavailable("database '" + options_.path + "' was replaced while being opened");
+  }
+  MakeOwnerOnly();
   // A mistyped --dir would otherwise serve an empty database without a trace.
   if (!existed) log::Warning("created a new, empty database at '" + options_.path + "'");
 
@@ -121,6 +131,7 @@ Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {
   if (!refused.ok()) return refused;
 
   writes_.MapOnce();  // before the process is seen as the owner
+  identity_ = {identity->device, identity->inode};
   caches_ = std::move(caches);
   db_.store(owned.release(), std::memory_order_release);
   if (closed_after_fault_) {
@@ -131,6 +142,23 @@ Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {
   // caches may hold an answer older than that write.
   writes_.Bump();
   return Status::OK();
+}
+
+// Nothing of the database may be readable or lockable by the host's other
+// users (docs/security.md): an older guide said chmod 644, and LevelDB
+// makes its files 0644 when the umask lets it.
+void LocalDb::MakeOwnerOnly() const {
+  const private_files::Tightening done = private_files::MakeOwnerOnly(options_.path);
+  if (!done.tightened.empty()) {
+    log::Notice("database '" + options_.path + "': made owner-only (" +
+                std::to_string(done.tightened.size()) +
+                " files and directories other users of this machine could read)");
+  }
+  if (!done.foreign.empty()) {
+    log::Warning("database '" + options_.path + "': " + std::to_string(done.foreign.size()) +
+                 " files belong to another user, who can read and lock them (first: '" +
+                 done.foreign.front() + "'): upload the database as the site's user");
+  }
 }
 
 // Writes (and removes) a probe file through the Env, as LevelDB will write:

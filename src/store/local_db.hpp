@@ -46,6 +46,8 @@ class LocalDb {
   // says whether another process holds it.
   Status Open(bool& lock_held_elsewhere);
   bool is_open() const { return db_.load(std::memory_order_acquire) != nullptr; }
+  // The directory held, as it was when opened. Requires: is_open().
+  DatabaseIdentity identity() const { return identity_; }
 
   // Answers a request from the database: reopens it first when a reopen
   // failed before, or for a registration after a write failed.
@@ -62,6 +64,7 @@ class LocalDb {
   // Requires: open_mutex_ held, and db_ null or db_use_ held exclusively.
   Status OpenLocked(bool& lock_held_elsewhere);
   Status CheckWritable() const;
+  void MakeOwnerOnly() const;
   Status ReopenAfterWriteFault();
   Result<std::vector<AvatarRecord>> AnswerOpen(const PeerRequest& request, bool& write_failed);
   Result<AvatarRecord> FindName(const AvatarName& name, const GridChoice& grids);
@@ -78,6 +81,7 @@ class LocalDb {
   std::mutex open_mutex_;
   std::shared_mutex db_use_;
   std::unique_ptr<DbCaches> caches_;      // alive as long as db_
+  DatabaseIdentity identity_;             // of the directory db_ holds
   std::atomic<leveldb::DB*> db_{nullptr};  // owned
   std::atomic<bool> write_fault_{false};
   bool closed_after_fault_ = false;  // guarded by open_mutex_

@@ -13,6 +13,7 @@
 #include "store/db_options.hpp"
 #include "store/leveldb_status.hpp"
 #include "store/record_format.hpp"
+#include "store/store_env.hpp"
 
 namespace gosl {
 namespace {
@@ -72,9 +73,10 @@ Status RepairDatabase(const std::string& path, size_t& lost_files) {
   const size_t lost_before = CountLostTables(path);
   // RepairDB takes no lock of its own: hold LevelDB's, so no serving
   // process can have the database open meanwhile.
-  leveldb::Env* env = leveldb::Env::Default();
+  leveldb::Env* env = StoreEnv();
   leveldb::FileLock* lock = nullptr;
-  if (!env->LockFile(db_files::LockFile(path), &lock).ok()) {
+  if (leveldb::Status locked = env->LockFile(db_files::LockFile(path), &lock); !locked.ok()) {
+    if (!IsLockHeldElsewhere(locked)) return FromLevelDb(locked, path);
     return Status::Unavailable("database '" + path +
                                "' is in use by another process: stop the service first");
   }

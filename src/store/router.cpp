@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gosl/logging.hpp"
+#include "util/private_files.hpp"
 
 namespace gosl {
 
@@ -17,7 +18,10 @@ Router::~Router() {
 }
 
 Status Router::StartPeerServer() {
-  auto server = PeerServer::Start(PeerAddress(options_.path), [this](const PeerRequest& request) {
+  PeerServer::Options server_options;
+  server_options.db_path = options_.path;
+  server_options.identity = local_.identity();
+  auto server = PeerServer::Start(server_options, [this](const PeerRequest& request) {
     auto records = local_.Answer(request);
     PeerReply reply;
     if (records.ok()) {
@@ -55,7 +59,6 @@ Status Router::Open() {
 
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
-  const std::string address = PeerAddress(options_.path);
   for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 50)) {
     bool lock_held_elsewhere = false;
     Status status = local_.Open(lock_held_elsewhere);
@@ -78,7 +81,12 @@ Status Router::Open() {
       server_running_ = false;
       continue;
     }
-    auto peer = PeerClient::Connect(address, std::max(options_.wait_ms, 100));
+    // The directory found at the path: the owner must hold this one.
+    const auto identity = private_files::IdentityOf(options_.path);
+    auto peer = identity.ok() ? PeerClient::Connect(options_.path,
+                                                    {identity->device, identity->inode},
+                                                    std::max(options_.wait_ms, 100))
+                              : Result<std::unique_ptr<PeerClient>>(identity.status());
     if (peer.ok()) {
       peer_ = std::move(peer).value();
       writes_.MapOnce();  // before the process is seen as a peer

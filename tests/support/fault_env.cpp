@@ -3,7 +3,7 @@
 #include <cstring>
 #include <memory>
 
-#include "store/pread_env.hpp"
+#include "store/store_env.hpp"
 
 namespace gosl::test {
 namespace {
@@ -62,7 +62,7 @@ leveldb::Status Failure(const std::string& name, int error) {
 
 }  // namespace
 
-FaultEnv::FaultEnv() : EnvWrapper(PreadEnv()) {}
+FaultEnv::FaultEnv() : EnvWrapper(StoreEnv()) {}
 
 leveldb::Status FaultEnv::WriteFault(const std::string& name) {
   const int error = write_error_.load();

@@ -72,7 +72,15 @@ RunResult Site::Run(const std::vector<std::string>& args, const std::string& inp
   all.insert(all.end(), args.begin(), args.end());
   std::vector<std::string> all_env = kEnv;
   all_env.insert(all_env.end(), env.begin(), env.end());
-  return RunProgram(GOSL_TEST_BINARY, all, all_env, input, kRunTimeoutMs, dir_,
+  std::string binary = GOSL_TEST_BINARY;
+  // The site's own user runs its commands, as an operator does over SSH:
+  // what --repair writes must be the service's to read.
+  if (run_as_ == RunAs::kNobodyIfRoot && geteuid() == 0) {
+    HandToNobody();
+    all.insert(all.begin(), {"--reuid=65534", "--regid=65534", "--clear-groups", binary});
+    binary = "/usr/bin/setpriv";
+  }
+  return RunProgram(binary, all, all_env, input, kRunTimeoutMs, dir_,
                     input.empty() ? "/dev/null" : "");
 }
 

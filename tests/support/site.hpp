@@ -24,8 +24,8 @@ class Site {
  public:
   enum class Db { kNone, kSeeded };  // kSeeded: SeedApiDatabase(db()) at construction
   // kNobodyIfRoot: when the test runs as root, the processes Start() and
-  // StartServer() launch run as nobody, who is given the directory, so
-  // that file permissions mean something. Run() always runs as the tester.
+  // StartServer() launch, and Run()'s commands, run as nobody, who is given
+  // the directory, so that file permissions mean something.
   enum class RunAs { kTester, kNobodyIfRoot };
 
   // A new site directory, empty or holding the seeded database.

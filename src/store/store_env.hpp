@@ -1,0 +1,25 @@
+// The file system LevelDB goes through, with two changes to its defaults.
+//
+// Tables are read with pread: LevelDB 1.23 maps table files on 64-bit Linux,
+// and every page a lookup touches then counts in the process's resident
+// memory (600+ MB after a few hundred thousand lookups on 10 M records),
+// where a shared host kills at ~280 MB.
+//
+// The database's lock is one no other user can hold. LevelDB locks LOCK
+// with fcntl; a file another user can open (LevelDB makes it 0644, older
+// guides said chmod 644) can be locked for reading by anyone, and then no
+// process of ours can open the database. Here the exclusive role is first
+// a lock on GOSL-OWNER, a file only we can open, and then LevelDB's LOCK
+// (older versions of gosl-basics still look there). A read lock on LOCK is
+// never LevelDB's (it takes write locks): whoever holds GOSL-OWNER replaces
+// such a LOCK with a fresh file, leaving the read lock on a file nobody uses.
+#pragma once
+
+#include <leveldb/env.h>
+
+namespace gosl {
+
+// One per process, never freed (like leveldb::Env::Default()).
+leveldb::Env* StoreEnv();
+
+}  // namespace gosl
