@@ -1,14 +1,21 @@
 #include "gosl/access.hpp"
 
+#include <fcntl.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <map>
+#include <set>
+#include <thread>
 
 #include "gosl/text.hpp"
+#include "gosl/logging.hpp"
 #include "util/posix_io.hpp"
+#include "util/private_files.hpp"
 
 namespace gosl {
 namespace {
@@ -31,6 +38,17 @@ uint64_t ClientHash(std::string_view id) {
     hash *= 1099511628211ULL;
   }
   return hash == 0 ? 1 : hash;  // 0 marks an empty slot
+}
+
+// flock that gives up after wait_ms: a hung holder must not hang us.
+bool LockWithin(int fd, int wait_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 bool IsRegistration(const Parameters& params) {
@@ -106,42 +124,75 @@ bool SecretsEqual(std::string_view given, std::string_view secret) {
 }
 
 struct RegistrationLimiter::Slot {
-  uint64_t id;          // ClientHash; 0: empty
-  int64_t next_at_us;   // GCRA's theoretical arrival time
+  uint64_t id = 0;          // ClientHash; 0: empty
+  int64_t next_at_us = 0;   // GCRA's theoretical arrival time
+};
+
+// The slots of one charge: read from the shared file (or this process's own
+// table) as they are looked at, written back at the end if changed.
+class RegistrationLimiter::Table {
+ public:
+  Table(int fd, Slot* local) : fd_(fd), local_(local) {}
+
+  Slot Get(size_t index) {
+    auto it = slots_.find(index);
+    if (it != slots_.end()) return it->second;
+    Slot slot;
+    if (fd_ < 0) {
+      slot = local_[index];
+    } else if (posix::PreadFully(fd_, reinterpret_cast<char*>(&slot), sizeof slot,
+                                 index * sizeof slot) != sizeof slot) {
+      slot = Slot();  // past the end of a file cut short: empty
+    }
+    slots_[index] = slot;
+    return slot;
+  }
+  void Put(size_t index, const Slot& slot) {
+    slots_[index] = slot;
+    changed_.insert(index);
+  }
+  void WriteBack() {
+    for (size_t index : changed_) {
+      const Slot& slot = slots_[index];
+      if (fd_ < 0) {
+        local_[index] = slot;
+      } else if (::pwrite(fd_, &slot, sizeof slot, static_cast<off_t>(index * sizeof slot)) < 0) {
+        // A full disk: the charge is lost, the registration still answered.
+      }
+    }
+  }
+
+  // The client's slot; else a slot whose client is within its limit again
+  // (it holds nothing worth keeping); else the one nearest to that.
+  size_t Find(uint64_t id, int64_t now_us) {
+    constexpr size_t kProbes = 8;
+    size_t reusable = kSlots;
+    Slot best;
+    for (size_t i = 0; i < kProbes; ++i) {
+      const size_t index = (id + i) % kSlots;
+      const Slot slot = Get(index);
+      if (slot.id == id) return index;
+      const bool free = slot.id == 0 || slot.next_at_us <= now_us;
+      if (reusable == kSlots || (free && best.next_at_us > now_us) ||
+          (!free && best.next_at_us > now_us && slot.next_at_us < best.next_at_us)) {
+        reusable = index;
+        best = slot;
+      }
+    }
+    return reusable;
+  }
+
+ private:
+  int fd_;
+  Slot* local_;
+  std::map<size_t, Slot> slots_;
+  std::set<size_t> changed_;
 };
 
 RegistrationLimiter::RegistrationLimiter(std::string file)
-    : path_(std::move(file)), local_(new Slot[kSlots]()) {
-  slots_ = local_.get();
-}
+    : path_(std::move(file)), local_(new Slot[kSlots]()) {}
 
 RegistrationLimiter::~RegistrationLimiter() = default;
-
-void RegistrationLimiter::MapFile() {
-  if (file_ || path_.empty()) return;
-  // Until its directory is there, stay local and try again later.
-  auto file = posix::SharedMapping::Map(path_, kSlots * sizeof(Slot), 0600);
-  if (!file.ok()) return;
-  file_ = std::move(file).value();
-  slots_ = static_cast<Slot*>(file_->data());
-}
-
-// The client's slot; else a slot whose client is within its limit again
-// (it holds nothing worth keeping); else the one nearest to that.
-RegistrationLimiter::Slot* RegistrationLimiter::Find(uint64_t id, int64_t now_us) {
-  constexpr size_t kProbes = 8;
-  Slot* reusable = nullptr;
-  for (size_t i = 0; i < kProbes; ++i) {
-    Slot* slot = &slots_[(id + i) % kSlots];
-    if (slot->id == id) return slot;
-    if (slot->id == 0 || slot->next_at_us <= now_us) {
-      if (!reusable || reusable->next_at_us > now_us) reusable = slot;
-    } else if (!reusable || slot->next_at_us < reusable->next_at_us) {
-      reusable = slot;
-    }
-  }
-  return reusable;
-}
 
 int RegistrationLimiter::Charge(const std::vector<std::string>& clients, unsigned per_minute,
                                 int64_t now_us) {
@@ -151,8 +202,26 @@ int RegistrationLimiter::Charge(const std::vector<std::string>& clients, unsigne
   const int64_t tolerance_us = interval_us * (burst - 1);
 
   std::lock_guard<std::mutex> lock(mutex_);
-  MapFile();
-  if (file_) posix::RetryOnEintr([this] { return flock(file_->fd(), LOCK_EX); });
+  // Opened for each charge (registrations are rare): a file replaced since
+  // is the one used.
+  int fd = -1;
+  if (!path_.empty()) {
+    auto file = private_files::Open(path_, O_RDWR | O_CREAT);
+    if (file.ok()) fd = file.value();
+  }
+  if (fd >= 0 && !LockWithin(fd, kLockWaitMs)) {
+    if (!said_busy_) {
+      log::Warning("registration rate table '" + path_ + "' has been locked for over " +
+                   std::to_string(kLockWaitMs) + " ms: counting in this process alone meanwhile");
+      said_busy_ = true;
+    }
+    ::close(fd);
+    fd = -1;
+  } else if (fd >= 0) {
+    said_busy_ = false;
+  }
+  shared_ = fd >= 0;
+  Table table(fd, local_.get());
   auto next_at = [&](const Slot& slot, uint64_t id) {
     if (slot.id != id || slot.next_at_us > now_us + kMaxAheadUs) return now_us;
     return std::max(slot.next_at_us, now_us);
@@ -161,20 +230,20 @@ int RegistrationLimiter::Charge(const std::vector<std::string>& clients, unsigne
   for (const std::string& client : clients) {
     if (client.empty()) continue;
     const uint64_t id = ClientHash(client);
-    const int64_t at = next_at(*Find(id, now_us), id);
+    const int64_t at = next_at(table.Get(table.Find(id, now_us)), id);
     wait_us = std::max(wait_us, at - tolerance_us - now_us);
   }
   if (wait_us <= 0) {
     for (const std::string& client : clients) {
       if (client.empty()) continue;
       const uint64_t id = ClientHash(client);
-      Slot* slot = Find(id, now_us);
-      const int64_t at = next_at(*slot, id);
-      slot->id = id;
-      slot->next_at_us = at + interval_us;
+      const size_t index = table.Find(id, now_us);
+      const int64_t at = next_at(table.Get(index), id);
+      table.Put(index, Slot{id, at + interval_us});
     }
+    table.WriteBack();
   }
-  if (file_) flock(file_->fd(), LOCK_UN);
+  if (fd >= 0) ::close(fd);  // releases the flock
   if (wait_us <= 0) return 0;
   return static_cast<int>(std::max<int64_t>(1, (wait_us + 999999) / 1000000));
 }

@@ -53,9 +53,9 @@ std::string LookupForm(std::string_view display) {
 
 Result<AvatarName> AvatarName::Parse(std::string_view text) {
   if (!IsValidUtf8(text)) return Status::InvalidArgument("name is not valid UTF-8");
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7F || (byte >= 0x80 && UnicodeControlAt(text, i) != 0)) {
       return Status::InvalidArgument("name contains a control character: '" + Sanitized(text, 40) +
                                      "'");
     }

@@ -1,9 +1,13 @@
 #include "gosl/http_server.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -18,6 +22,7 @@
 
 #include "gosl/dispatcher.hpp"
 #include "gosl/logging.hpp"
+#include "gosl/text.hpp"
 
 namespace gosl {
 namespace {
@@ -27,10 +32,69 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// A client that sends nothing for this long is dropped, so idle keep-alive
-// connections cannot pile up.
+// A client that has not sent a whole request this long after the last
+// answer (or the connection) is dropped, however it trickles bytes: the
+// timer covers the whole read and is not restarted by partial data.
 constexpr std::chrono::seconds kIdleTimeout{30};
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+
+size_t DefaultMaxConnections() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 512;
+  return std::clamp<size_t>(limit.rlim_cur / 2, 16, 512);
+}
+
+// RFC 9112 section 6.1: a request body is chunked only when chunked is the
+// final (here: the only) transfer coding; anything else is ambiguous behind a
+// proxy (request smuggling) and refused, as is Transfer-Encoding together
+// with Content-Length (section 6.3).
+Status CheckFraming(const http::request<http::string_body>& message) {
+  const auto coding = message.find(http::field::transfer_encoding);
+  if (coding == message.end()) return Status::OK();
+  std::string value(coding->value());
+  value.erase(0, value.find_first_not_of(" \t"));
+  value.erase(value.find_last_not_of(" \t") + 1);
+  if (AsciiLowered(value) != "chunked") {
+    return Status::InvalidArgument("unsupported Transfer-Encoding: '" + Sanitized(value, 40) + "'");
+  }
+  if (message.find(http::field::content_length) != message.end()) {
+    return Status::InvalidArgument("a request with both Transfer-Encoding and Content-Length");
+  }
+  return Status::OK();
+}
+
+class Session;
+
+// The open connections: at the cap, the one idle longest gives way.
+class Sessions {
+ public:
+  explicit Sessions(size_t max) : max_(max) {}
+
+  // Registers a new session; false when all max are busy (the new one is
+  // then to be closed).
+  bool Admit(const std::shared_ptr<Session>& session);
+  void Forget(const Session* session) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_.erase(session);
+  }
+  // A session waiting for its client's next request is idle.
+  void SetIdle(const Session* session, bool idle) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = open_.find(session);
+    if (it != open_.end()) it->second.idle_since = idle ? Clock::now() : Clock::time_point::max();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    std::weak_ptr<Session> session;
+    Clock::time_point idle_since = Clock::time_point::max();  // max: busy
+  };
+  const size_t max_;
+  std::mutex mutex_;
+  std::map<const Session*, Entry> open_;  // guarded by mutex_
+  bool said_full_ = false;
+};
 
 Request ToRequest(const http::request<http::string_body>& message, const std::string& remote) {
   Request request;
@@ -52,20 +116,38 @@ Request ToRequest(const http::request<http::string_body>& message, const std::st
 // keeps the connection alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Store& store, Gate& gate)
-      : stream_(std::move(socket)), store_(store), gate_(gate) {
+  Session(tcp::socket&& socket, Store& store, Gate& gate, Sessions& sessions,
+          const HttpServerOptions& options)
+      : stream_(std::move(socket)),
+        store_(store),
+        gate_(gate),
+        sessions_(sessions),
+        options_(options),
+        closing_at_(std::chrono::steady_clock::now() +
+                    std::chrono::seconds(options.max_connection_seconds)) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string();
   }
+  ~Session() { sessions_.Forget(this); }
 
   void Start() {
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::Read, shared_from_this()));
   }
 
+  // Closes the connection to make room for a new client (from any thread).
+  void Evict() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.socket().close(ignored);
+    });
+  }
+
  private:
   void Read() {
+    sessions_.SetIdle(this, true);
     parser_.emplace();
     parser_->body_limit(Request::kMaxBodyBytes);
     parser_->header_limit(kMaxHeaderBytes);
@@ -84,13 +166,18 @@ class Session : public std::enable_shared_from_this<Session> {
       return Refuse(Status::InvalidArgument("malformed HTTP request: " + ec.message()));
     }
     if (ec) return Close();  // the client left, timed out, or reset the connection
+    sessions_.SetIdle(this, false);
 
     const auto& message = parser_->get();
+    if (Status framing = CheckFraming(message); !framing.ok()) return Refuse(framing);
     const Request request = ToRequest(message, remote_);
     const Served served = Serve(request, store_, &gate_);
     LogServed(request, served);
-    Write(served.response, message.keep_alive(), message.method() == http::verb::head,
-          message.version());
+    // However busy, a connection ends after so many requests or so long.
+    const bool keep_alive = message.keep_alive() &&
+                            ++requests_ < options_.max_requests_per_connection &&
+                            std::chrono::steady_clock::now() < closing_at_;
+    Write(served.response, keep_alive, message.method() == http::verb::head, message.version());
   }
 
   void Refuse(const Status& status) {
@@ -127,16 +214,55 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Store& store_;
   Gate& gate_;
+  Sessions& sessions_;
+  const HttpServerOptions& options_;
+  const std::chrono::steady_clock::time_point closing_at_;
+  int requests_ = 0;
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
 };
 
+bool Sessions::Admit(const std::shared_ptr<Session>& session) {
+  std::shared_ptr<Session> evicted;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (open_.size() >= max_) {
+      auto oldest = open_.end();
+      for (auto it = open_.begin(); it != open_.end(); ++it) {
+        if (it->second.idle_since == Clock::time_point::max()) continue;
+        if (oldest == open_.end() || it->second.idle_since < oldest->second.idle_since) oldest = it;
+      }
+      if (oldest == open_.end()) {
+        if (!said_full_) {
+          log::Warning("--server: " + std::to_string(open_.size()) +
+                       " connections, all busy: refusing new ones until one ends");
+          said_full_ = true;
+        }
+        return false;
+      }
+      evicted = oldest->second.session.lock();
+      open_.erase(oldest);
+    }
+    said_full_ = false;
+    open_[session.get()].session = session;
+  }
+  if (evicted) evicted->Evict();
+  return true;
+}
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& io, tcp::acceptor&& acceptor, Store& store, Gate& gate)
-      : io_(io), acceptor_(std::move(acceptor)), store_(store), gate_(gate), pause_(io) {}
+  Listener(net::io_context& io, tcp::acceptor&& acceptor, Store& store, Gate& gate,
+           const HttpServerOptions& options)
+      : io_(io),
+        acceptor_(std::move(acceptor)),
+        store_(store),
+        gate_(gate),
+        options_(options),
+        sessions_(options.max_connections ? options.max_connections : DefaultMaxConnections()),
+        pause_(io) {}
 
   void Accept() {
     acceptor_.async_accept(net::make_strand(io_),
@@ -146,7 +272,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (!ec) {
-      std::make_shared<Session>(std::move(socket), store_, gate_)->Start();
+      auto session = std::make_shared<Session>(std::move(socket), store_, gate_, sessions_, options_);
+      if (sessions_.Admit(session)) session->Start();
     } else if (ec != net::error::operation_aborted) {
       // Out of descriptors: pause instead of spinning (and flooding the log).
       log::Warning("--server: accept failed: " + ec.message());
@@ -163,6 +290,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;
   Store& store_;
   Gate& gate_;
+  const HttpServerOptions& options_;
+  Sessions sessions_;
   net::steady_timer pause_;
 };
 
@@ -193,7 +322,7 @@ int RunHttpServer(Store& store, Gate& gate, const HttpServerOptions& options) {
   log::Notice("--server: listening on http://" + local.address().to_string() + ":" +
               std::to_string(local.port()) + "/, database " + store.path());
 
-  std::make_shared<Listener>(io, std::move(acceptor), store, gate)->Accept();
+  std::make_shared<Listener>(io, std::move(acceptor), store, gate, options)->Accept();
   net::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&io](beast::error_code, int) { io.stop(); });
 

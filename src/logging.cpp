@@ -94,7 +94,9 @@ class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex>
  private:
   bool Reopen() {
     if (fd_ >= 0) ::close(fd_);
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // Never through a symbolic link: one planted at the log's name would
+    // have the service append to (and rotate) whatever it points at.
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     struct stat opened {};
     if (fd_ < 0 || ::fstat(fd_, &opened) != 0) return false;
     inode_ = opened.st_ino;
@@ -102,7 +104,7 @@ class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex>
   }
 
   void Rotate() {
-    int lock = ::open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    int lock = ::open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
       if (lock >= 0) ::close(lock);
       return;
@@ -114,7 +116,8 @@ class SharedRotatingFileSink final : public spdlog::sinks::base_sink<std::mutex>
       using Names = spdlog::sinks::rotating_file_sink<std::mutex>;
       if (max_backups_ == 0) {
         // Emptied, not unlinked: the other processes keep appending to it.
-        if (::truncate(path_.c_str(), 0) != 0) {
+        // Through our descriptor, the file checked above, never a name.
+        if (::ftruncate(fd_, 0) != 0) {
           // Nothing to do: the file just goes on growing until the next try.
         }
       } else {

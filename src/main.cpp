@@ -1,5 +1,6 @@
 // config -> logging -> pick mode -> exit code. Everything else lives in a module.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -33,6 +34,7 @@ Mode ChooseMode(const gosl::Config& config) {
 
 int main(int argc, char* argv[]) {
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up costs its answer, not the process
+  umask(077);  // all the service makes is the site user's alone (docs/security.md)
   try {
     const std::string binary_dir = gosl::BinaryDirectory(argv[0]);
     const gosl::Config config = gosl::ParseConfig(argc, argv, binary_dir);

@@ -98,8 +98,9 @@ Status CheckGridName(std::string_view grid, const char* what) {
     return Status::InvalidArgument(std::string(what) + " is not a grid name of at most " +
                                    std::to_string(kMaxGridBytes) + " UTF-8 bytes");
   }
-  for (char c : grid) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+  for (size_t i = 0; i < grid.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(grid[i]);
+    if (byte < 0x20 || byte == 0x7F || (byte >= 0x80 && UnicodeControlAt(grid, i) != 0)) {
       return Status::InvalidArgument(std::string(what) + " contains a control character");
     }
   }

@@ -1,5 +1,6 @@
 #include "gosl/response.hpp"
 
+#include "gosl/text.hpp"
 #include "gosl/uuid.hpp"
 
 namespace gosl {
@@ -138,15 +139,20 @@ std::string JsonEscaped(std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     auto byte = static_cast<unsigned char>(c);
+    // U+2028 and U+2029 are valid in JSON but end a line in JavaScript; C1
+    // controls are escaped like C0 ones.
+    const uint32_t control = byte >= 0x80 ? UnicodeControlAt(text, i) : 0;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
-    } else if (byte < 0x20 || byte == 0x7F) {
-      out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0x0F];
+    } else if (byte < 0x20 || byte == 0x7F || control != 0) {
+      const uint32_t code = control != 0 ? control : byte;
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(code >> shift) & 0x0F];
+      if (control != 0) i += control >= 0x2000 ? 2 : 1;
     } else {
       out += c;
     }

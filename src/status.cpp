@@ -18,7 +18,12 @@ std::string Sanitized(std::string_view user_text, size_t max_bytes) {
   for (size_t i = 0; i < user_text.size();) {
     auto byte = static_cast<unsigned char>(user_text[i]);
     const size_t length = Utf8CharLength(user_text, i);
-    if (length == 0 || byte < 0x20 || byte == 0x7F) {
+    if (const uint32_t control = length > 1 ? UnicodeControlAt(user_text, i) : 0) {
+      // NEL and the Unicode separators end a line for some log readers.
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(control >> shift) & 0x0F];
+      i += length;
+    } else if (length == 0 || byte < 0x20 || byte == 0x7F) {
       // Control characters and bytes that are no UTF-8: an answer and a log
       // line stay one line of valid UTF-8 (JSON needs it, LSL shows it).
       out += "\\x";

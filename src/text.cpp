@@ -50,4 +50,14 @@ size_t Utf8CharLength(std::string_view text, size_t at) {
   return length;
 }
 
+uint32_t UnicodeControlAt(std::string_view text, size_t at) {
+  const size_t length = Utf8CharLength(text, at);
+  auto byte = [&text, at](size_t i) { return static_cast<unsigned char>(text[at + i]); };
+  if (length == 2 && byte(0) == 0xC2 && byte(1) <= 0x9F) return byte(1);  // U+0080..U+009F
+  if (length == 3 && byte(0) == 0xE2 && byte(1) == 0x80 && (byte(2) == 0xA8 || byte(2) == 0xA9)) {
+    return 0x2000u + (byte(2) & 0x3F);  // U+2028, U+2029
+  }
+  return 0;
+}
+
 }  // namespace gosl

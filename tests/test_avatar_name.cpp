@@ -48,6 +48,8 @@ TEST_CASE("malformed names are refused naming the fault", "[avatar_name]") {
       {"Mini\tResident", "name contains a control character: 'Mini\\x09Resident'"},
       {std::string("Mini\0R", 6), "name contains a control character: 'Mini\\x00R'"},
       {std::string(64, 'a'), "name is longer than 63 bytes: '" + std::string(40, 'a') + "...'"},
+      {"Mini\xE2\x80\xA8Resident", "name contains a control character: 'Mini\\u2028Resident'"},
+      {"Mini\xC2\x85Resident", "name contains a control character: 'Mini\\u0085Resident'"},
   };
   for (const Row& row : rows) {
     INFO(row.given);

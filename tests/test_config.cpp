@@ -366,3 +366,42 @@ TEST_CASE("a reload takes the modifiable settings and names the ones needing a r
 }
 
 }  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("a reload that loses the write protection keeps the one in force and says so",
+          "[config]") {
+  test::TempDir bin;
+  test::TempDir logs;
+  REQUIRE(log::SetUp({logs.File("gosl.log"), 1 << 20, 1, log::Level::kInfo, false}).ok());
+  test::WriteFile(bin.File("config.ini"),
+                  "[options]\nwrites = token\ntoken = correct-horse-battery\n"
+                  "owners = aaaaaaaa-2222-3333-4444-555555555555\n");
+  const char* argv[] = {"gosl-basics.fcgi"};
+  const std::chrono::milliseconds now(0);
+  LiveConfig live(1, argv, bin.path(), ParseConfig(1, argv, bin.path()), now);
+  REQUIRE(live.Current()->access.writes == WriteMode::kToken);
+
+  // Emptied (an upload under way, a careless edit): nothing is weakened.
+  test::WriteFile(bin.File("config.ini"), "# nothing yet\n");
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kToken);
+  CHECK(live.Current()->access.token == "correct-horse-battery");
+  CHECK(live.Current()->access.owners.size() == 1);
+  // Half written: the writes line lost, another setting changed.
+  test::WriteFile(bin.File("config.ini"), "[options]\nregistrationsPerMinute = 30\n");
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kToken);
+  CHECK(live.Current()->access.registrations_per_minute == 30);
+  // An explicit new value is taken, even a weaker one.
+  test::WriteFile(bin.File("config.ini"), "[options]\nwrites = open\n");
+  live.CheckNow();
+  CHECK(live.Current()->access.writes == WriteMode::kOpen);
+  log::ShutDown();
+  const std::string logged = test::ReadFile(logs.File("gosl.log"));
+  CHECK(logged.find("no longer sets --writes, --token, --owners: the values in force stay") !=
+        std::string::npos);
+  CHECK(logged.find("correct-horse") == std::string::npos);  // the secret is never written
+}
+
+}  // namespace gosl

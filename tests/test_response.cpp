@@ -24,6 +24,8 @@ TEST_CASE("JSON strings are escaped per RFC 8259", "[response]") {
   CHECK(JsonEscaped("a\"b\\c") == "a\\\"b\\\\c");
   CHECK(JsonEscaped(std::string("\n\t\x01", 3)) == "\\u000a\\u0009\\u0001");
   CHECK(JsonEscaped("J\xC3\xBCrgen") == "J\xC3\xBCrgen");
+  // Valid JSON either way, but JavaScript ends a line at U+2028/U+2029.
+  CHECK(JsonEscaped("a\xE2\x80\xA8" "b\xC2\x85" "c") == "a\\u2028b\\u0085c");
 }
 
 TEST_CASE("an error answer is one line whatever its reason quotes", "[response]") {

@@ -24,6 +24,17 @@ TEST_CASE("bytes that are no UTF-8 are escaped, so answers stay valid UTF-8", "[
   CHECK(Sanitized("\xF4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");  // past U+10FFFF
 }
 
+TEST_CASE("Unicode line breaks and C1 controls are escaped, so a name forges no log line",
+          "[status]") {
+  // Issue 17, finding 10: readers that split on Unicode line breaks.
+  CHECK(Sanitized("a\xC2\x85" "b") == "a\\u0085b");          // NEL
+  CHECK(Sanitized("a\xE2\x80\xA8" "b") == "a\\u2028b");      // LINE SEPARATOR
+  CHECK(Sanitized("a\xE2\x80\xA9" "b") == "a\\u2029b");      // PARAGRAPH SEPARATOR
+  CHECK(Sanitized("\xC2\x9B" "31m") == "\\u009b31m");          // CSI, a terminal escape
+  CHECK(Sanitized("\xC2\xA0\xE2\x80\xA7") == "\xC2\xA0\xE2\x80\xA7");  // their neighbours are text
+  CHECK(Sanitized(Sanitized("a\xE2\x80\xA8")) == Sanitized("a\xE2\x80\xA8"));
+}
+
 TEST_CASE("a Result holds a value or a non-OK status", "[status]") {
   Result<int> good = 7;
   CHECK(good.ok());

@@ -19,10 +19,6 @@
 
 namespace gosl {
 
-namespace posix {
-class SharedMapping;
-}
-
 enum class WriteMode {
   kOpen,    // anyone may register (the Go program's and W-Hat's behaviour)
   kSlOnly,  // only requests carrying Second Life's script headers
@@ -45,14 +41,21 @@ struct AccessPolicy {
 };
 
 // Counts registrations per client (GCRA: one "next allowed" time per client)
-// in a 64 KB table that every process of one database maps from a shared
-// file, so the limit holds however many processes mod_fcgid starts.
+// in a 64 KB table kept in a file every process of one database reads and
+// writes (under flock), so the limit holds however many processes mod_fcgid
+// starts. The file is read and written, never mapped: one cut short or
+// replaced (an upload over the live directory) costs its counts, not a
+// SIGBUS. A lock held longer than kLockWaitMs (a process of ours hung while
+// holding it) does not hold registrations up: they are counted in this
+// process alone meanwhile.
 class RegistrationLimiter {
  public:
   static constexpr size_t kSlots = 4096;
+  static constexpr int kLockWaitMs = 50;
 
-  // file: the shared table, created when missing. Until it can be opened
-  // (its directory may not exist yet) a table of this process alone is used.
+  // file: the shared table, created (owner-only) when missing. While it
+  // cannot be had (its directory may not exist yet) a table of this process
+  // alone is used.
   explicit RegistrationLimiter(std::string file);
   ~RegistrationLimiter();
   RegistrationLimiter(const RegistrationLimiter&) = delete;
@@ -62,20 +65,19 @@ class RegistrationLimiter {
   // when all of them are within per_minute; otherwise charges none. Returns
   // 0 when charged, else the seconds (>= 1) until all would be within it.
   int Charge(const std::vector<std::string>& clients, unsigned per_minute, int64_t now_us);
-  // True while the table is shared with other processes (the file is mapped).
-  bool shared() const { return file_ != nullptr; }
+  // True when the last charge was counted in the shared file.
+  bool shared() const { return shared_; }
 
  private:
   struct Slot;
-  void MapFile();
-  Slot* Find(uint64_t id, int64_t now_us);
+  class Table;
 
   std::mutex mutex_;  // threads of this process; flock() serialises the processes
   // Guarded by mutex_.
-  std::string path_;
-  std::unique_ptr<posix::SharedMapping> file_;  // null: not mapped (yet)
-  Slot* slots_ = nullptr;
+  const std::string path_;
   std::unique_ptr<Slot[]> local_;
+  bool shared_ = false;
+  bool said_busy_ = false;
 };
 
 // The verdict on one request.

@@ -101,6 +101,9 @@ class LiveConfig {
     }
   };
   static FileStamp Stamp(const std::string& path);
+  // A token in a file other users can read is theirs too: said at start and
+  // at each reload.
+  void WarnIfReadableByOthers() const;
 
   std::vector<std::string> args_;
   std::string binary_dir_;

@@ -14,6 +14,14 @@ struct HttpServerOptions {
   std::string bind = "127.0.0.1";  // numeric address only: no DNS in a static binary
   int port = 3000;                 // 0: any free port (tests)
   int threads = 4;                 // lookups wait on disk; a few threads keep clients moving
+  // Connections open at once (each holds a descriptor): at the cap, the one
+  // idle longest is closed for a new client, or the new one is when none is
+  // idle. 0: half the process's descriptor limit, at most 512.
+  size_t max_connections = 0;
+  // A connection is closed after this many requests or this long, however
+  // busy: keep-alive cannot hold a descriptor for ever.
+  int max_requests_per_connection = 1000;
+  int max_connection_seconds = 600;
 };
 
 // Serves until SIGTERM or SIGINT, with keep-alive and concurrent clients.

@@ -24,4 +24,10 @@ std::string_view TrimBlanks(std::string_view text);
 // surrogates, nothing above U+10FFFF, nothing cut short). Requires: at < size.
 size_t Utf8CharLength(std::string_view text, size_t at);
 
+// The code point at text[at] when it is a Unicode control character that
+// some readers of a log or an answer take as a line break or worse: C1
+// controls (U+0080-U+009F, NEL U+0085 among them) and the line and paragraph
+// separators U+2028, U+2029. 0 for anything else. Requires: at < size.
+uint32_t UnicodeControlAt(std::string_view text, size_t at);
+
 }  // namespace gosl

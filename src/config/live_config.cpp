@@ -7,6 +7,7 @@
 #include "config/option_table.hpp"
 #include "gosl/config.hpp"
 #include "gosl/text.hpp"
+#include "util/private_files.hpp"
 
 namespace gosl {
 namespace {
@@ -42,7 +43,14 @@ LiveConfig::LiveConfig(int argc, const char* const argv[], std::string binary_di
   if (watched_.empty() && !config_named) watched_ = (fs::path(binary_dir_) / "config.ini").string();
   stamp_ = Stamp(watched_);
   current_ = std::make_shared<const Config>(std::move(initial));
+  WarnIfReadableByOthers();
   next_check_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+}
+
+void LiveConfig::WarnIfReadableByOthers() const {
+  if (watched_.empty() || !private_files::OthersMayRead(watched_)) return;
+  log::Warning("config '" + watched_ + "' can be read by other users of this machine; it may " +
+               "hold the write token: chmod 600 it");
 }
 
 LiveConfig::FileStamp LiveConfig::Stamp(const std::string& path) {
@@ -103,11 +111,22 @@ void LiveConfig::CheckNow() {
   }
   // Only what can change under a running server is taken.
   auto next = std::make_shared<Config>(*before);
+  std::vector<std::string> kept;
   try {
-    config_table::TakeModifiable(parsed, *next);
-  } catch (const StartupError& e) {  // ParseConfig checked it already; kept for safety
-    log::Error("config '" + watched_ + "' changed but is not used: " + Sanitized(e.what(), 300));
+    kept = config_table::TakeModifiable(parsed, *next);
+  } catch (const StartupError& e) {
+    std::string why = e.what();
+    why = why.substr(0, why.find('\n'));
+    log::Error("config '" + watched_ + "' changed but is not used, the settings in force stay: " +
+               Sanitized(why, 300));
     return;
+  }
+  if (!kept.empty()) {
+    std::string names;
+    for (const std::string& name : kept) names += (names.empty() ? "--" : ", --") + name;
+    log::Warning("config '" + watched_ + "' no longer sets " + names +
+                 ": the values in force stay (a setting removed is not a setting weakened; " +
+                 "write the new value to change it)");
   }
   std::string restart_needed;
   for (const std::string& name : ChangedStartupSettings(*before, parsed)) {
@@ -122,6 +141,7 @@ void LiveConfig::CheckNow() {
                                       : "; changed, taking effect at the next start: " +
                                             restart_needed));
   log::SetLevel(next->log_level);  // after the line above, which a higher level would hide
+  WarnIfReadableByOthers();
   std::lock_guard<std::mutex> lock(mutex_);
   current_ = std::move(next);
 }

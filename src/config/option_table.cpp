@@ -252,21 +252,25 @@ void CheckCombinations(const Config& config) {
   }
 }
 
-void TakeModifiable(const Config& from, Config& to) {
+std::vector<std::string> TakeModifiable(const Config& from, Config& to) {
   Source source;
   source.config_file = from.config_file;
+  std::vector<std::string> kept;
   for (const Row& row : kRows) {
     if (!(row.flags & kModifiable)) continue;
     const std::string name = LongName(row);
-    row.apply(ValueOf(row, from.given, from.config_file), source, to);
     auto it = from.given.find(name);
-    if (it != from.given.end()) {
-      to.given[name] = it->second;
-    } else {
-      to.given.erase(name);
+    if (it == from.given.end() && to.given.count(name)) {
+      // Fail closed: a file emptied or half written must not turn
+      // writes = token back into the default.
+      kept.push_back(name);
+      continue;
     }
+    row.apply(ValueOf(row, from.given, from.config_file), source, to);
+    if (it != from.given.end()) to.given[name] = it->second;
   }
   CheckCombinations(to);
+  return kept;
 }
 
 StartupError OptionError(const std::string& message) {

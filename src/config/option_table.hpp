@@ -71,8 +71,9 @@ Value ValueOf(const Row& row, const std::map<std::string, std::string>& given,
 void CheckCombinations(const Config& config);
 // Applies every row that may change while serving (kModifiable) from
 // `from`'s values onto `to`, then checks the combination; throws like
-// ParseConfig.
-void TakeModifiable(const Config& from, Config& to);
+// ParseConfig. A setting `to` was given that `from` no longer gives keeps
+// its value in force (settings fail closed); returns their names.
+std::vector<std::string> TakeModifiable(const Config& from, Config& to);
 
 // "gosl-basics.fcgi: <message>\nTry 'gosl-basics.fcgi --help'." as a StartupError(2).
 StartupError OptionError(const std::string& message);

@@ -130,7 +130,7 @@ Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {
   }
   if (!refused.ok()) return refused;
 
-  writes_.MapOnce();  // before the process is seen as the owner
+  writes_.OpenOnce();  // before the process is seen as the owner
   identity_ = {identity->device, identity->inode};
   caches_ = std::move(caches);
   db_.store(owned.release(), std::memory_order_release);

@@ -89,7 +89,7 @@ Status Router::Open() {
                               : Result<std::unique_ptr<PeerClient>>(identity.status());
     if (peer.ok()) {
       peer_ = std::move(peer).value();
-      writes_.MapOnce();  // before the process is seen as a peer
+      writes_.OpenOnce();  // before the process is seen as a peer
       peer_open_ = true;
       return Status::OK();
     }
@@ -116,16 +116,17 @@ Result<std::vector<AvatarRecord>> Router::Route(const PeerRequest& request) {
       return local_.Answer(request);
     }
     WriteCounter* counter = request.op != PeerOp::kRecord ? writes_.get() : nullptr;
-    const std::string question = counter ? CacheQuestion(request) : std::string();
-    const uint64_t writes = counter ? counter->Load() : 0;
+    const std::optional<uint64_t> mark = counter ? counter->Load() : std::nullopt;
+    const std::string question = mark ? CacheQuestion(request) : std::string();
+    const uint64_t writes = mark.value_or(0);
     std::vector<AvatarRecord> cached;
-    if (counter && answers_.Find(question, writes, cached)) {
+    if (mark && answers_.Find(question, writes, cached)) {
       if (cached.empty()) return Status::NotFound("");
       return cached;
     }
     bool owner_lost = false, cacheable = false;
     auto records = Forward(request, owner_lost, cacheable);
-    if (counter && cacheable && (records.ok() || records.status().IsNotFound())) {
+    if (mark && cacheable && (records.ok() || records.status().IsNotFound())) {
       answers_.Store(question, writes, records.ok() ? records.value() : std::vector<AvatarRecord>());
     }
     // The owner went away (exited, killed, or dying while we reconnected):

@@ -1,7 +1,5 @@
 #include "util/posix_io.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,28 +68,6 @@ bool SendFully(int fd, std::string_view data) {
 std::string ErrnoText(std::string_view what, int error) {
   std::string text(what);
   return text + ": " + std::strerror(error);
-}
-
-Result<std::unique_ptr<SharedMapping>> SharedMapping::Map(const std::string& path, size_t bytes,
-                                                          mode_t mode) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IOError(ErrnoText("cannot open '" + path + "'", errno));
-  // Allocated, not just sized: a page of a sparse file mapped on a full disk
-  // would kill the process with SIGBUS when first written.
-  const int allocated = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
-  void* map = allocated == 0 ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-                             : MAP_FAILED;
-  if (map == MAP_FAILED) {
-    const int error = allocated != 0 ? allocated : errno;
-    ::close(fd);
-    return Status::IOError(ErrnoText("cannot map '" + path + "'", error));
-  }
-  return std::unique_ptr<SharedMapping>(new SharedMapping(fd, map, bytes));
-}
-
-SharedMapping::~SharedMapping() {
-  ::munmap(data_, size_);
-  ::close(fd_);
 }
 
 }  // namespace gosl::posix

@@ -1,6 +1,6 @@
 // The system calls every module repeats, written once: calls retried when a
 // signal interrupts them (EINTR), reads and writes that move every byte,
-// errno as text, and a small file mapped shared between processes.
+// errno as text.
 #pragma once
 
 #include <sys/types.h>
@@ -8,11 +8,8 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
-
-#include "gosl/status.hpp"
 
 namespace gosl::posix {
 
@@ -43,28 +40,5 @@ bool SendFully(int fd, std::string_view data);
 
 // "what: <strerror(error)>".
 std::string ErrnoText(std::string_view what, int error);
-
-// A small file that every process which opens it maps shared (the write
-// counter and the registration rate table in the database directory).
-class SharedMapping {
- public:
-  // Opens path (creating it with mode when missing), allocates its first
-  // bytes on disk and maps them. Returns kIOError naming the file.
-  static Result<std::unique_ptr<SharedMapping>> Map(const std::string& path, size_t bytes,
-                                                    mode_t mode);
-  ~SharedMapping();
-  SharedMapping(const SharedMapping&) = delete;
-  SharedMapping& operator=(const SharedMapping&) = delete;
-
-  void* data() const { return data_; }
-  size_t size() const { return size_; }
-  int fd() const { return fd_; }  // open for as long as the mapping, for flock()
-
- private:
-  SharedMapping(int fd, void* data, size_t size) : fd_(fd), data_(data), size_(size) {}
-  int fd_;
-  void* data_;
-  size_t size_;
-};
 
 }  // namespace gosl::posix
