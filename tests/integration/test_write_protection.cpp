@@ -146,3 +146,32 @@ TEST_CASE("a changed config.ini is used within a second; a broken one keeps the 
 }
 
 }  // namespace gosl::test
+
+namespace gosl::test {
+
+TEST_CASE("a config.ini emptied or half written keeps writes = token in force",
+          "[integration][access]") {
+  Site site(Site::Db::kSeeded);
+  site.WriteConfig("[options]\nwrites = token\ntoken = correct-horse-battery\n");
+  site.Start();
+  const Params forged = {
+      {"HTTP_X_SECONDLIFE_SHARD", "Production"},
+      {"HTTP_X_SECONDLIFE_OBJECT_KEY", "1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d"},
+      {"HTTP_X_SECONDLIFE_OWNER_KEY", "5f3e2d1c-0b0a-4987-8654-3210fedcba98"},
+  };
+  CHECK(site.Get(Register(20), forged).status == 403);
+  // An upload under way, a careless edit: the writes line is gone.
+  site.WriteConfig("[log]\nlogLevel = INFO\n");
+  // Every request looks at the file (at most once a second).
+  CHECK(WaitFor(
+      [&] {
+        return site.Get("name=mini").body == kMiniKey &&
+               CountLinesWith(site.Log(), "no longer sets --writes") == 1;
+      },
+      10000, 100));
+  CHECK(site.Get(Register(20), forged).status == 403);  // sl-only would let these headers in
+  CHECK(site.Get(Register(21) + "&token=correct-horse-battery").status == 200);
+  CHECK(site.Log().find("correct-horse") == std::string::npos);
+}
+
+}  // namespace gosl::test

@@ -9,6 +9,7 @@
 
 #include "api_cases.hpp"
 #include "files.hpp"
+#include "other_user.hpp"
 
 namespace gosl::test {
 namespace {
@@ -17,7 +18,6 @@ namespace fs = std::filesystem;
 
 // mod_fcgid gives the processes it starts next to no environment.
 const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin"};
-constexpr uid_t kNobody = 65534;
 // Long enough for a 600,000-line import; only a hang ever reaches it.
 constexpr int kRunTimeoutMs = 120000;
 

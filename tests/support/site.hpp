@@ -3,6 +3,8 @@
 // --server, command-line runs, and the site's files.
 #pragma once
 
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +58,11 @@ class Site {
   std::string Stdout(int i = 0) const;
   // What process i wrote to stderr.
   std::string Stderr(int i = 0) const;
+  // kNobodyIfRoot as root: hands the directory to nobody now, as Start and
+  // Run do before they run anything (a test that sets modes first).
+  void HandToSiteUser() const {
+    if (run_as_ == RunAs::kNobodyIfRoot && geteuid() == 0) HandToNobody();
+  }
   // Ends every process as ~FastCgiProcess does; the next one started is process 0.
   void StopAll() { processes_.clear(); }
 
