@@ -99,21 +99,14 @@ void LiveConfig::CheckNow() {
   }
   std::vector<const char*> argv;
   for (const std::string& arg : args_) argv.push_back(arg.c_str());
-  Config parsed;
-  try {
-    parsed = ParseConfig(static_cast<int>(argv.size()), argv.data(), binary_dir_);
-  } catch (const StartupError& e) {
-    std::string why = e.what();
-    why = why.substr(0, why.find('\n'));
-    log::Error("config '" + watched_ + "' changed but is not used, the settings in force stay: " +
-               Sanitized(why, 300));
-    return;
-  }
+  std::vector<std::string> restart_needed;
   // Only what can change under a running server is taken.
   auto next = std::make_shared<Config>(*before);
   std::vector<std::string> kept;
   try {
+    const Config parsed = ParseConfig(static_cast<int>(argv.size()), argv.data(), binary_dir_);
     kept = config_table::TakeModifiable(parsed, *next);
+    restart_needed = ChangedStartupSettings(*before, parsed);
   } catch (const StartupError& e) {
     std::string why = e.what();
     why = why.substr(0, why.find('\n'));
@@ -128,18 +121,18 @@ void LiveConfig::CheckNow() {
                  ": the values in force stay (a setting removed is not a setting weakened; " +
                  "write the new value to change it)");
   }
-  std::string restart_needed;
-  for (const std::string& name : ChangedStartupSettings(*before, parsed)) {
-    restart_needed += (restart_needed.empty() ? "" : ", ") + name;
+  std::string restart_names;
+  for (const std::string& name : restart_needed) {
+    restart_names += (restart_names.empty() ? "" : ", ") + name;
   }
   log::Notice("config '" + watched_ + "' reloaded: writes = " +
               std::string(WriteModeName(next->access.writes)) + ", " +
               std::to_string(next->access.owners.size()) + " owners listed, " +
               std::to_string(next->access.registrations_per_minute) +
               " registrations per minute" +
-              (restart_needed.empty() ? ""
-                                      : "; changed, taking effect at the next start: " +
-                                            restart_needed));
+              (restart_names.empty() ? ""
+                                     : "; changed, taking effect at the next start: " +
+                                           restart_names));
   log::SetLevel(next->log_level);  // after the line above, which a higher level would hide
   WarnIfReadableByOthers();
   std::lock_guard<std::mutex> lock(mutex_);
