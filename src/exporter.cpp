@@ -1,6 +1,5 @@
 #include "gosl/exporter.hpp"
 
-#include "gosl/avatar_name.hpp"
 #include "gosl/compression.hpp"
 
 namespace gosl {
@@ -26,23 +25,12 @@ Result<ExportStats> ExportCsv(const std::string& path, Store& store) {
   auto writer = LineWriter::Create(path);
   if (!writer.ok()) return writer.status();
   ExportStats stats;
-  // Pass 1: names that are no longer their key's newest name.
-  Status status = store.ForEachName([&](const AvatarRecord& by_name) {
-    auto current = store.FindByKey(by_name.key);
-    if (!current.ok() && !current.status().IsNotFound()) return current.status();
-    if (current.ok() && LookupForm(current->name) == LookupForm(by_name.name)) {
-      return Status::OK();
-    }
-    ++stats.old_names;
-    return writer.value()->WriteLine(CsvLine(by_name));
+  // From one snapshot, by the process serving the database (this one or
+  // another): earlier names first, then every key with its newest name.
+  Status status = store.Export([&](const AvatarRecord& record, bool earlier_name) {
+    ++(earlier_name ? stats.old_names : stats.records);
+    return writer.value()->WriteLine(CsvLine(record));
   });
-  // Pass 2: every key with its newest name.
-  if (status.ok()) {
-    status = store.ForEachKey([&](const AvatarRecord& by_key) {
-      ++stats.records;
-      return writer.value()->WriteLine(CsvLine(by_key));
-    });
-  }
   if (status.ok()) status = writer.value()->Close();
   if (!status.ok()) return status;
   return stats;

@@ -174,6 +174,7 @@ struct WorkDirs {
     std::error_code ec;
     fs::remove_all(runs, ec);
     fs::remove_all(staging, ec);
+    fs::remove(db_files::OwnerLockFile(staging), ec);
   }
 };
 
@@ -226,12 +227,8 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   auto fresh = DatabaseIsNew(db);
   if (!fresh.ok()) return fresh.status();
   if (!fresh.value()) {
-    // Fail before reading 500 MB if another process holds the database.
+    // Fail before reading 500 MB if the database cannot be reached.
     if (Status s = store.Open(); !s.ok()) return s;
-    if (!store.owns_database()) {
-      return Status::Unavailable("database '" + db +
-                                 "' is in use by another process; stop it to import");
-    }
   }
   const WorkDirs work(db);
   work.Remove();  // what an interrupted import left
@@ -326,19 +323,20 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
     return status;
   }
 
-  // Phase 2: merge the runs in key order into the database.
+  // Phase 2: merge the runs in key order into a new database beside the
+  // live one (the file's records alone, written once).
   progress.Say("writing the database in key order...");
+  if (!fs::create_directories(work.staging, ec) && ec) {
+    status = Status::IOError("cannot create '" + work.staging + "': " + ec.message());
+  }
+  std::atomic<uint64_t> next_file_number{2};  // 1 is the MANIFEST RepairDB writes
+  auto key_sink = NewTableSink(work.staging, next_file_number);
+  auto name_sink = NewTableSink(work.staging, next_file_number);
+  if (status.ok()) {
+    status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink);
+  }
+  if (status.ok()) status = AdoptTables(work.staging);
   if (stats.fresh) {
-    if (!fs::create_directories(work.staging, ec) && ec) {
-      status = Status::IOError("cannot create '" + work.staging + "': " + ec.message());
-    }
-    std::atomic<uint64_t> next_file_number{2};  // 1 is the MANIFEST RepairDB writes
-    auto key_sink = NewTableSink(work.staging, next_file_number);
-    auto name_sink = NewTableSink(work.staging, next_file_number);
-    if (status.ok()) {
-      status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink);
-    }
-    if (status.ok()) status = AdoptTables(work.staging);
     // The finished database takes its place in one rename: killed before
     // it, there is no database; after it, a complete one.
     if (status.ok()) {
@@ -355,13 +353,17 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
                                "); move it there by hand");
       }
     }
-  } else {
-    auto key_sink = store.NewBatchSink(options.batch_records);
-    auto name_sink = store.NewBatchSink(options.batch_records);
-    status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink);
-    if (status.ok()) {
-      progress.Say("compacting the database...");
-      status = store.CompactAll();
+  } else if (status.ok()) {
+    // A refresh: the new database is swapped in by the process serving the
+    // path, which goes on answering (from both while it carries what the old
+    // one knew that the file lacks); killed before the swap, the old one
+    // serves untouched, and running the import again completes it.
+    progress.Say("swapping the new database in and carrying the old one's records...");
+    auto summary = store.SwapIn(work.staging, /*refresh=*/true);
+    if (summary.ok()) {
+      log::Notice("import: " + summary.value());
+    } else {
+      status = summary.status();
     }
   }
   progress.Done();

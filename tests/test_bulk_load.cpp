@@ -11,6 +11,7 @@
 
 #include "gosl/store.hpp"
 #include "support/keys.hpp"
+#include "support/db_holder.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
@@ -131,9 +132,8 @@ TEST_CASE("repair refuses a directory with no database and a database in use", "
 
   const std::string db = dir.File("slkvdb");
   BuildDatabase(db, 10);
-  leveldb::DB* raw = nullptr;
-  REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
-  std::unique_ptr<leveldb::DB> holder(raw);
+  test::DatabaseHolder holder(db);
+  REQUIRE(holder.held());
   Status busy = RepairDatabase(db, lost);
   CHECK(busy.code() == Code::kUnavailable);
   CHECK(busy.message().find("is in use by another process") != std::string::npos);

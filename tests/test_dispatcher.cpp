@@ -7,6 +7,7 @@
 
 #include "support/api_cases.hpp"
 #include "support/files.hpp"
+#include "support/db_holder.hpp"
 #include "support/temp_dir.hpp"
 #include "gosl/logging.hpp"
 
@@ -34,11 +35,8 @@ TEST_CASE("every API row answers as SPEC.md says in process", "[dispatcher]") {
 
 TEST_CASE("a store failure is a 503 with its reason, not a crash", "[dispatcher]") {
   test::TempDir dir;
-  leveldb::DB* raw = nullptr;  // holds the lock and answers no peer
-  leveldb::Options create;
-  create.create_if_missing = true;
-  REQUIRE(leveldb::DB::Open(create, dir.File("db"), &raw).ok());
-  std::unique_ptr<leveldb::DB> holder(raw);
+  test::DatabaseHolder holder(dir.File("db"));  // holds the lock and answers no peer
+  REQUIRE(holder.held());
   StoreOptions options{dir.File("db")};
   options.wait_ms = 50;
   Store busy(options);

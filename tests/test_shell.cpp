@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <leveldb/db.h>
 
+#include "support/db_holder.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
@@ -170,11 +171,8 @@ TEST_CASE("a refused query is answered with its status and reason on one line", 
 TEST_CASE("a database locked by a process that answers nobody gives 503 for every query",
           "[shell]") {
   test::TempDir dir;
-  leveldb::Options create;
-  create.create_if_missing = true;
-  leveldb::DB* raw = nullptr;  // holds LevelDB's lock and answers no peer
-  REQUIRE(leveldb::DB::Open(create, dir.File("db"), &raw).ok());
-  std::unique_ptr<leveldb::DB> holder(raw);
+  test::DatabaseHolder holder(dir.File("db"));  // holds LevelDB's lock and answers no peer
+  REQUIRE(holder.held());
   StoreOptions options{dir.File("db")};
   options.wait_ms = 50;
   Store busy(options);

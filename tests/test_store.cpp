@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/db_holder.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
@@ -149,8 +150,8 @@ TEST_CASE("a database locked by a process that does not answer is kUnavailable a
           "[store]") {
   test::TempDir dir;
   { REQUIRE(Store({dir.File("db")}).Record(Name("Mini Resident"), Key(kA), "").ok()); }
-  leveldb::DB* raw = nullptr;  // holds LevelDB's lock without answering peers
-  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.File("db"), &raw).ok());
+  test::DatabaseHolder holder(dir.File("db"));  // holds LevelDB's lock without answering peers
+  REQUIRE(holder.held());
   StoreOptions options{dir.File("db")};
   options.wait_ms = 100;
   Store store(options);
@@ -158,7 +159,7 @@ TEST_CASE("a database locked by a process that does not answer is kUnavailable a
   REQUIRE_FALSE(busy.ok());
   CHECK(busy.status().code() == Code::kUnavailable);
   CHECK(busy.status().message() == "database '" + dir.File("db") + "' is in use by another process");
-  delete raw;
+  holder.Release();
   CHECK(store.FindByName(Name("mini")).value().key == Key(kA));  // retried on the next call
 }
 

@@ -5,18 +5,21 @@
 // the owner exits, the next process to open becomes the owner. This module
 // is the sockets and the handshake; Store decides who is what.
 //
-// The owner listens on a socket file inside the database directory, which
-// only the site's user can enter, so no other user can connect or take the
-// name first; each connection opens with a hello in which both ends name the
-// directory they hold (device and inode), so a peer never talks to the owner
-// of another directory (one moved away, or replaced). Processes of version
-// 0.2.0, which knew only an abstract socket name, are answered there too.
+// The owner listens on a socket file beside the database ("<db>.peer",
+// owner-only, in the site's directory, which other users cannot write), so
+// no other user can connect or take the name first. Each connection opens
+// with a hello in which the peer names the directory it found at the path
+// (device and inode) and the owner the one it serves, having first taken
+// over a directory swapped in; so a peer never talks to the owner of another
+// directory. Processes of version 0.2.0, which knew only an abstract socket
+// name, are answered there too.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gosl/avatar_record.hpp"
@@ -30,11 +33,15 @@ enum class PeerOp : uint8_t {
   kFindByKey = 'K',
   kRecord = 'R',
   kFindInAllGrids = 'A',
+  // Version 2 only: the operator's operations, done by the process serving
+  // the path (docs/database.md).
+  kSwapIn = 'S',  // name: a database directory to serve instead; grid: "replace" or "refresh"
+  kExport = 'X',  // the records of an export, streamed (export chunks, then the reply)
 };
 
 struct PeerRequest {
   PeerOp op = PeerOp::kFindByName;
-  std::string name;        // by name, record: the name as given (display form)
+  std::string name;        // by name, record: the name as given (display form); swap-in: a path
   Uuid key;                // by key, record
   std::string grid;        // record: its grid; by name: the caller's grid, or the only one
   bool only_grid = false;  // by name: look in `grid` only (no fallback)
@@ -42,7 +49,9 @@ struct PeerRequest {
 
 struct PeerReply {
   Status status;                       // OK, kNotFound, or the owner's failure
-  std::vector<AvatarRecord> records;   // when OK: one, or every grid's (kFindInAllGrids)
+  // When OK: one, or every grid's (kFindInAllGrids); a swap-in's summary as
+  // the name of the one record.
+  std::vector<AvatarRecord> records;
   // The owner bumps the shared write counter on every write, so the peer may
   // remember this answer until the counter moves. False: never remember it.
   bool cacheable = false;
@@ -78,10 +87,15 @@ std::string LegacyPeerAddress(const std::string& db_path);
 // joins the threads and removes its socket file.
 class PeerServer {
  public:
-  using Handler = std::function<PeerReply(const PeerRequest&)>;
+  // Answers one request. A streamed answer (an export) sends its chunks
+  // through send_chunk (false: the peer is gone) before returning the reply.
+  using ChunkSender = std::function<bool(const std::vector<std::pair<AvatarRecord, bool>>& chunk)>;
+  using Handler = std::function<PeerReply(const PeerRequest&, const ChunkSender& send_chunk)>;
   struct Options {
     std::string db_path;
-    DatabaseIdentity identity;  // of the directory this process holds
+    // The directory served; with follow, after looking whether the path
+    // holds another one now (and taking that one over).
+    std::function<DatabaseIdentity(bool follow)> served;
     size_t max_connections = 256;  // more are closed at once: each holds a thread
     int frame_timeout_ms = 2000;   // a frame begun must be whole within this
     bool legacy_listener = true;   // also answer 0.2.0 peers on their abstract name
@@ -121,9 +135,15 @@ class PeerClient {
   PeerClient& operator=(const PeerClient&) = delete;
 
   // Sends request and waits for the reply. Returns kUnavailable when the
-  // connection broke or the owner did not answer within the timeout; the
-  // client is then unusable.
+  // connection broke or the owner did not answer within the timeout (or
+  // within timeout_ms, for an operation that takes long); the client is then
+  // unusable.
   Result<PeerReply> Call(const PeerRequest& request);
+  Result<PeerReply> Call(const PeerRequest& request, int timeout_ms);
+  // Sends a streamed request (an export) and hands each record of each chunk
+  // to receive, then returns the final reply; each chunk within timeout_ms.
+  Result<PeerReply> Stream(const PeerRequest& request, int timeout_ms,
+                           const std::function<Status(const AvatarRecord&, bool flag)>& receive);
   // The peer protocol spoken (1 with a 0.2.0 owner, 2 otherwise) and the
   // owner's program version ("0.2.0" for 1).
   int version() const { return version_; }

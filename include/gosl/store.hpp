@@ -57,6 +57,11 @@ struct StoreOptions {
   leveldb::Env* env = nullptr;
 };
 
+// Receives what an export holds: each name that is no longer its key's
+// newest (earlier_name), then each key with its newest name; returns non-OK
+// to stop.
+using ExportVisitor = std::function<Status(const AvatarRecord& record, bool earlier_name)>;
+
 // Which grid's entry a lookup by name wants.
 struct GridChoice {
   std::string caller = kMainGrid;  // the asking script's grid (X-SecondLife-Shard)
@@ -125,13 +130,27 @@ class Store {
   // The same for every key entry (key -> newest name), in key order.
   Status ForEachKey(const std::function<Status(const AvatarRecord&)>& visit);
 
-  // A sink writing sorted entries into this (existing) database in atomic
-  // batches of batch_entries, the last one synced. Requires: the store
-  // outlives the sink.
-  std::unique_ptr<SortedSink> NewBatchSink(size_t batch_entries);
-
-  // Rewrites the whole database into its smallest form (after an import).
+  // Rewrites the whole database into its smallest form. Owner only.
   Status CompactAll();
+
+  // The operator's operations, done by the process serving the path (this
+  // one, or the one asked over the peer socket) while it goes on serving
+  // (docs/database.md).
+  //
+  // Serves the database directory new_dir in place of the one at the path:
+  // every process answers from it at once, and what the replaced one knew
+  // that new_dir lacks (its entries, and newer in-world registrations) is
+  // carried into it; the replaced one is kept as "<path>.replaced-<time>"
+  // (refresh: carried, then removed). Returns a one-line summary once the
+  // carry is done. kUnavailable while another swap is being carried, or when
+  // the serving process is of a version that cannot swap; kInvalidArgument
+  // for the database served itself; Open()'s failures for new_dir. Nothing
+  // changes when it fails before the swap.
+  Result<std::string> SwapIn(const std::string& new_dir, bool refresh);
+  // Calls visit with what an export holds, from one snapshot of the database
+  // taken now (everything answered before it, nothing after). kUnavailable
+  // while a swap is being carried.
+  Status Export(const ExportVisitor& visit);
 
  private:
   struct Rep;

@@ -52,9 +52,9 @@ bool PeerCredentials(int fd, ucred& credentials) {
   return ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0;
 }
 
-// The address of the socket file in the database directory. A socket path
-// is at most 107 bytes; a longer one is reached through the directory's
-// descriptor (/proc/self/fd/N/...), which dir_fd then holds open.
+// The address of the socket file beside the database. A socket path is at
+// most 107 bytes; a longer one is reached through its directory's descriptor
+// (/proc/self/fd/N/...), which dir_fd then holds open.
 struct SocketFile {
   sockaddr_un address{};
   socklen_t length = 0;
@@ -64,9 +64,9 @@ struct SocketFile {
     address.sun_family = AF_UNIX;
     std::string path = db_files::PeerSocketFile(db_path);
     if (path.size() >= sizeof address.sun_path) {
-      dir_fd = ::open(db_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-      path = "/proc/self/fd/" + std::to_string(dir_fd) + "/" +
-             db_files::PeerSocketFile("").substr(1);
+      const std::filesystem::path file(path);
+      dir_fd = ::open(file.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      path = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + file.filename().string();
     }
     path = path.substr(0, sizeof address.sun_path - 1);
     std::memcpy(address.sun_path, path.data(), path.size());
@@ -205,14 +205,20 @@ struct PeerServer::Impl {
 
   PeerHelloReply Greet(std::string_view frame) {
     PeerHelloReply reply;
-    reply.device = options.identity.device;
-    reply.inode = options.identity.inode;
     reply.version = kVersion;
     PeerHello hello;
+    DatabaseIdentity served = options.served(false);
+    if (wire::DecodeHello(frame, hello) && DatabaseIdentity{hello.device, hello.inode} != served) {
+      // The peer found another directory at the path: one swapped in since
+      // this process last looked, which it takes over now.
+      served = options.served(true);
+    }
+    reply.device = served.device;
+    reply.inode = served.inode;
     if (!wire::DecodeHello(frame, hello)) {
       reply.status = Status::InvalidArgument("a peer must say hello first (peer protocol 2)");
-    } else if (DatabaseIdentity{hello.device, hello.inode} != options.identity) {
-      reply.status = Status::Unavailable("this process holds another directory than the one at '" +
+    } else if (DatabaseIdentity{hello.device, hello.inode} != served) {
+      reply.status = Status::Unavailable("this process serves another directory than the one at '" +
                                          options.db_path + "' (it was moved or replaced)");
     }
     return reply;
@@ -231,14 +237,18 @@ struct PeerServer::Impl {
       PeerRequest request;
       int version = wire::kVersion1;
       PeerReply reply;
+      bool peer_gone = false;
       if (!wire::DecodeRequest(frame, request, version) ||
           version != (legacy ? wire::kVersion1 : wire::kVersion2)) {
         version = legacy ? wire::kVersion1 : wire::kVersion2;
         reply.status = Status::InvalidArgument("malformed peer request");
       } else {
-        reply = handler(request);
+        reply = handler(request, [fd, &peer_gone](const std::vector<std::pair<AvatarRecord, bool>>& chunk) {
+          peer_gone = peer_gone || !WriteFrame(fd, wire::EncodeChunk(chunk));
+          return !peer_gone;
+        });
       }
-      if (!WriteFrame(fd, wire::EncodeReply(reply, version))) break;
+      if (peer_gone || !WriteFrame(fd, wire::EncodeReply(reply, version))) break;
     }
     std::lock_guard<std::mutex> lock(mutex);
     connections.erase(fd);
@@ -370,14 +380,35 @@ Result<std::unique_ptr<PeerClient>> PeerClient::Connect(const std::string& db_pa
 
 PeerClient::~PeerClient() { ::close(fd_); }
 
-Result<PeerReply> PeerClient::Call(const PeerRequest& request) {
-  std::string frame;
-  PeerReply reply;
-  if (!WriteFrame(fd_, wire::EncodeRequest(request, version_)) || !ReadFrame(fd_, frame) ||
-      !wire::DecodeReply(frame, reply, version_)) {
+Result<PeerReply> PeerClient::Call(const PeerRequest& request) { return Call(request, timeout_ms_); }
+
+Result<PeerReply> PeerClient::Call(const PeerRequest& request, int timeout_ms) {
+  return Stream(request, timeout_ms, [](const AvatarRecord&, bool) {
+    return Status::InvalidArgument("a chunk where none belongs");
+  });
+}
+
+Result<PeerReply> PeerClient::Stream(const PeerRequest& request, int timeout_ms,
+                                     const std::function<Status(const AvatarRecord&, bool)>& receive) {
+  SetTimeouts(fd_, timeout_ms);
+  const auto lost = [timeout_ms] {
     return Status::Unavailable("lost the process that holds the database (waited up to " +
-                               std::to_string(timeout_ms_) + " ms)");
+                               std::to_string(timeout_ms) + " ms)");
+  };
+  std::string frame;
+  if (!WriteFrame(fd_, wire::EncodeRequest(request, version_))) return lost();
+  for (;;) {
+    if (!ReadFrame(fd_, frame)) return lost();
+    if (version_ == wire::kVersion1 || !wire::IsChunk(frame)) break;
+    std::vector<std::pair<AvatarRecord, bool>> chunk;
+    if (!wire::DecodeChunk(frame, chunk)) return lost();
+    for (const auto& [record, flag] : chunk) {
+      if (Status s = receive(record, flag); !s.ok()) return s;
+    }
   }
+  PeerReply reply;
+  if (!wire::DecodeReply(frame, reply, version_)) return lost();
+  if (timeout_ms != timeout_ms_) SetTimeouts(fd_, timeout_ms_);
   return reply;
 }
 

@@ -7,13 +7,16 @@ namespace {
 
 constexpr char kHelloOp = 'H';
 constexpr char kHelloReplyTag = 'h';
+constexpr char kChunkTag = 'x';
 
 bool IsKnownOp(uint8_t op) {
   switch (static_cast<PeerOp>(op)) {
     case PeerOp::kFindByName:
     case PeerOp::kFindByKey:
     case PeerOp::kRecord:
-    case PeerOp::kFindInAllGrids: return true;
+    case PeerOp::kFindInAllGrids:
+    case PeerOp::kSwapIn:
+    case PeerOp::kExport: return true;
   }
   return false;
 }
@@ -86,7 +89,10 @@ bool DecodeRequest(std::string_view bytes, PeerRequest& r, int& version) {
     version = kVersion2;
     if (!in.GetByte(op)) return false;
   }
-  if (!IsKnownOp(op) || !GetFlag(in, r.only_grid) || !GetKey(in, r.key) || !in.GetText16(r.name) ||
+  // The operator's operations are version 2's only.
+  const bool operation = op == static_cast<uint8_t>(PeerOp::kSwapIn) ||
+                         op == static_cast<uint8_t>(PeerOp::kExport);
+  if (!IsKnownOp(op) || (operation && version == kVersion1) || !GetFlag(in, r.only_grid) || !GetKey(in, r.key) || !in.GetText16(r.name) ||
       !in.GetText16(r.grid)) {
     return false;
   }
@@ -169,6 +175,40 @@ bool DecodeHelloReply(std::string_view bytes, PeerHelloReply& reply) {
       !in.GetByte(code) || !in.GetFixed64(reply.device) || !in.GetFixed64(reply.inode) ||
       !in.GetText16(reply.version) || !GetStatus(in, code, reply.status)) {
     return false;
+  }
+  return in.empty();
+}
+
+std::string EncodeChunk(const std::vector<std::pair<AvatarRecord, bool>>& chunk) {
+  std::string out{static_cast<char>(kVersion2), kChunkTag};
+  coding::PutFixed16(out, static_cast<uint16_t>(chunk.size()));
+  for (const auto& [record, flag] : chunk) {
+    out += flag ? '1' : '0';
+    out.append(record.key.bytes());
+    coding::PutText16(out, record.name);
+    coding::PutText16(out, record.grid);
+  }
+  return out;
+}
+
+bool IsChunk(std::string_view in) {
+  return in.size() >= 2 && static_cast<uint8_t>(in[0]) == kVersion2 && in[1] == kChunkTag;
+}
+
+bool DecodeChunk(std::string_view bytes, std::vector<std::pair<AvatarRecord, bool>>& chunk) {
+  coding::Reader in(bytes);
+  std::string_view tag;
+  uint16_t count = 0;
+  if (!in.GetBytes(2, tag) || !IsChunk(tag) || !in.GetFixed16(count)) return false;
+  chunk.clear();
+  for (size_t i = 0; i < count; ++i) {
+    AvatarRecord record;
+    bool flag = false;
+    if (!GetFlag(in, flag) || !GetKey(in, record.key) || !in.GetText16(record.name) ||
+        !in.GetText16(record.grid)) {
+      return false;
+    }
+    chunk.emplace_back(std::move(record), flag);
   }
   return in.empty();
 }

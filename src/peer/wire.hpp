@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gosl/peer.hpp"
 
@@ -52,6 +54,12 @@ std::string EncodeHelloReply(const PeerHelloReply& reply);
 bool DecodeHelloReply(std::string_view in, PeerHelloReply& reply);
 // True when in is a hello (of any validity): the owner expects one first.
 bool IsHello(std::string_view in);
+
+// A chunk of a streamed answer (an export): records, each with a flag.
+//   export chunk: 2 | 'x' | count (2) | count x (flag '0'/'1' | key (16) | name | grid)
+std::string EncodeChunk(const std::vector<std::pair<AvatarRecord, bool>>& chunk);
+bool DecodeChunk(std::string_view in, std::vector<std::pair<AvatarRecord, bool>>& chunk);
+bool IsChunk(std::string_view in);
 
 // The frame header for a payload, and the payload length a header gives;
 // false when it is over kMaxFrameBytes.

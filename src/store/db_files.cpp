@@ -24,8 +24,8 @@ std::string LostDir(const std::string& db) { return Inside(db, "lost"); }
 std::string WriteCounterFile(const std::string& db) { return Inside(db, "GOSL-WRITES"); }
 std::string RateTableFile(const std::string& db) { return Inside(db, "GOSL-RATES"); }
 std::string WriteProbeFile(const std::string& db) { return Inside(db, "GOSL-PROBE"); }
-std::string OwnerLockFile(const std::string& db) { return Inside(db, "GOSL-OWNER"); }
-std::string PeerSocketFile(const std::string& db) { return Inside(db, "GOSL-PEER"); }
+std::string OwnerLockFile(const std::string& db) { return db + ".owner"; }
+std::string PeerSocketFile(const std::string& db) { return db + ".peer"; }
 std::string ImportRunsDir(const std::string& db) { return db + ".import-runs"; }
 std::string ImportStagingDir(const std::string& db) { return db + ".import-new"; }
 std::string ShellHistoryFile(const std::string& site_dir) { return Inside(site_dir, ".gosl_history"); }

@@ -21,8 +21,11 @@ std::string LostDir(const std::string& db);  // where RepairDB puts what it cann
 std::string WriteCounterFile(const std::string& db);  // every process maps it (answer caches)
 std::string RateTableFile(const std::string& db);     // the shared registration rate limit
 std::string WriteProbeFile(const std::string& db);    // written and removed: can the disk take writes?
-std::string OwnerLockFile(const std::string& db);     // locked by the owner: only we can open it
-std::string PeerSocketFile(const std::string& db);    // where the owner answers the other processes
+
+// gosl's, beside the database: they belong to its path, which survives a
+// swap of the directory (path_lock.hpp).
+std::string OwnerLockFile(const std::string& db);     // "<db>.owner": locked by the process serving the path
+std::string PeerSocketFile(const std::string& db);    // "<db>.peer": where it answers the others
 
 // An import's work, beside the database so its final rename stays on one
 // file system.

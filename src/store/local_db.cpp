@@ -1,8 +1,13 @@
 #include "store/local_db.hpp"
 
-#include <algorithm>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <filesystem>
 
 #include <leveldb/db.h>
 #include <leveldb/env.h>
@@ -10,70 +15,70 @@
 
 #include "gosl/logging.hpp"
 #include "store/db_files.hpp"
-#include "store/leveldb_status.hpp"
-#include "store/migrate_layout1.hpp"
+#include "store/db_options.hpp"
 #include "store/record_format.hpp"
 #include "util/private_files.hpp"
 
 namespace gosl {
 namespace {
 
+namespace fs = std::filesystem;
 using namespace record_format;
-
-// Anyone may register a name on new grids: a listing stops here, so it
-// stays one small answer (and one peer frame).
-constexpr size_t kMaxGridsListed = 100;
 
 // Reopening writes a new log, a MANIFEST and perhaps a table of what the
 // old log held: on a disk that cannot take this much it would fail and
 // leave nothing to read from.
 constexpr size_t kReopenProbeBytes = 1 << 20;
+// A swap by hand is seen by the next request this long after it at most.
+constexpr int64_t kPathCheckUs = 100 * 1000;
+// A carry that failed (a full disk) is tried again after this.
+constexpr std::chrono::seconds kCarryRetry{10};
 
-Result<std::vector<AvatarRecord>> One(Result<AvatarRecord> record) {
-  if (!record.ok()) return record.status();
-  return std::vector<AvatarRecord>{std::move(record).value()};
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-// The layout version tells later versions which layout they read.
-leveldb::Status CheckLayout(leveldb::DB* db, const std::string& path, Status& refused) {
-  std::string version;
-  const std::string layout_key(kLayoutKey);
-  leveldb::Status s = db->Get(leveldb::ReadOptions(), layout_key, &version);
-  if (s.ok() && version == kOldLayoutVersion) {
-    size_t moved = 0;
-    s = MigrateFromLayout1(db, moved);
-    if (s.ok() && moved > 0) {
-      log::Notice("database moved to layout " + std::string(kLayoutVersion) + ": " +
-                  std::to_string(moved) +
-                  " names of other grids than Production now kept per grid");
-    }
-  } else if (s.IsNotFound()) {
-    s = db->Put(leveldb::WriteOptions(), layout_key, std::string(kLayoutVersion));
-  } else if (s.ok() && version != kLayoutVersion) {
-    refused = Status::Corruption("database '" + path + "' has layout version '" +
-                                 Sanitized(version, 8) + "', this program reads '" +
-                                 std::string(kLayoutVersion) + "'");
+// "20261127-071500": for the names of replaced directories.
+std::string Timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", &parts);
+  return text;
+}
+
+DatabaseIdentity ToIdentity(const private_files::Identity& identity) {
+  return {identity.device, identity.inode};
+}
+
+// Where a directory with this identity is now: at the path it had, or beside
+// the database under another name (it was renamed again since).
+std::string FindDirectory(const CarryFrom& from, const std::string& db) {
+  const DatabaseIdentity wanted{from.device, from.inode};
+  auto at_path = private_files::IdentityOf(from.path);
+  if (at_path.ok() && ToIdentity(at_path.value()) == wanted) return from.path;
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::path(db).parent_path(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    auto identity = private_files::IdentityOf(it->path().string());
+    if (identity.ok() && ToIdentity(identity.value()) == wanted) return it->path().string();
   }
-  return s;
+  return "";
 }
 
 }  // namespace
 
-void AddRecord(leveldb::WriteBatch& batch, const AvatarName& name, const Uuid& key,
-               std::string_view grid) {
-  RecordEntries entries;
-  EncodeRecord(name, key, grid, entries);
-  batch.Put(entries.name_entry_key, entries.name_entry_value);
-  batch.Put(entries.key_entry_key, entries.key_entry_value);
-  if (!entries.latest_entry_key.empty()) {
-    batch.Put(entries.latest_entry_key, entries.latest_entry_value);
-  }
-}
-
 LocalDb::LocalDb(const StoreOptions& options, SharedWriteCounter& writes)
     : options_(options), writes_(writes) {}
 
-LocalDb::~LocalDb() { delete db_.exchange(nullptr); }
+LocalDb::~LocalDb() {
+  stop_carry_ = true;
+  carry_done_.notify_all();
+  if (carrier_.joinable()) carrier_.join();
+}
 
 Status LocalDb::Open(bool& lock_held_elsewhere) {
   lock_held_elsewhere = false;
@@ -85,80 +90,308 @@ Status LocalDb::Open(bool& lock_held_elsewhere) {
 
 Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {
   lock_held_elsewhere = false;
-  auto caches = std::make_unique<DbCaches>();
-  leveldb::Options options = ServingOptions(options_.memory_budget_mb, options_.env, *caches);
-  options.create_if_missing = options_.create_if_missing;
-
-  // Through the Env, as LevelDB will read it: a missing database is not an
-  // unreadable one.
-  leveldb::SequentialFile* current = nullptr;
-  const leveldb::Status probe =
-      options.env->NewSequentialFile(db_files::CurrentFile(options_.path), &current);
-  delete current;
-  const std::string probe_text = probe.ToString();
-  const std::string reason = probe_text.substr(probe_text.rfind(": ") + 2);
-  const bool existed = probe.ok();
-  if (!existed && !probe.IsNotFound() && reason != std::strerror(ENOTDIR)) {
-    return Status::Unavailable("cannot read database '" + options_.path + "': " + reason);
+  if (!path_lock_) {
+    auto lock = PathLock::Take(options_.path);
+    if (!lock.ok()) {
+      lock_held_elsewhere = lock.status().code() == Code::kUnavailable;
+      return lock.status();
+    }
+    path_lock_ = std::move(lock).value();
   }
-  // LevelDB makes the directory and its LOCK even when it may not create
-  // the database: do not let it touch anything then.
-  if (!existed && !options_.create_if_missing) {
-    return Status::Unavailable("no database at '" + options_.path +
-                               "' (upload one, or make it with --import or --create)");
+  bool held = false;
+  auto db = Database::Open({options_.path, options_.memory_budget_mb, options_.create_if_missing,
+                            options_.env},
+                           held);
+  if (!db.ok()) {
+    // Another program holds the directory (a 0.2.0 process takes only
+    // LevelDB's lock): this process is not the one serving it.
+    lock_held_elsewhere = held;
+    path_lock_.reset();
+    return db.status();
   }
-  const auto identity_before = private_files::IdentityOf(options_.path);
-  leveldb::DB* db = nullptr;
-  const leveldb::Status opened = leveldb::DB::Open(options, options_.path, &db);
-  lock_held_elsewhere = IsLockHeldElsewhere(opened);
-  if (Status status = FromLevelDb(opened, options_.path); !status.ok()) return status;
-  std::unique_ptr<leveldb::DB> owned(db);
-  // What peers will be told this process holds (they compare it with what
-  // they find at the path).
-  const auto identity = private_files::IdentityOf(options_.path);
-  if (!identity.ok()) return identity.status();
-  if (identity_before.ok() && identity_before.value() != identity.value()) {
-    return Status::Unavailable("database '" + options_.path + "' was replaced while being opened");
+  writes_.OpenOnce();  // before the process is seen as the one serving
+  {
+    std::unique_lock<std::shared_mutex> exclusive(state_);
+    current_ = std::move(db).value();
   }
-  MakeOwnerOnly();
-  // A mistyped --dir would otherwise serve an empty database without a trace.
-  if (!existed) log::Warning("created a new, empty database at '" + options_.path + "'");
-
-  Status refused;
-  if (leveldb::Status s = CheckLayout(db, options_.path, refused); !s.ok()) {
-    return FromLevelDb(s, options_.path);
-  }
-  if (!refused.ok()) return refused;
-
-  writes_.OpenOnce();  // before the process is seen as the owner
-  identity_ = {identity->device, identity->inode};
-  caches_ = std::move(caches);
-  db_.store(owned.release(), std::memory_order_release);
+  open_ = true;
   if (closed_after_fault_) {
     closed_after_fault_ = false;
     log::Notice("database '" + options_.path + "' reopened after a failed write");
   }
-  // A previous owner may have died between a write and its bump: peers'
+  // A previous owner may have died between a write and its mark: peers'
   // caches may hold an answer older than that write.
   writes_.Bump();
+  ResumeCarry();
   return Status::OK();
 }
 
-// Nothing of the database may be readable or lockable by the host's other
-// users (docs/security.md): an older guide said chmod 644, and LevelDB
-// makes its files 0644 when the umask lets it.
-void LocalDb::MakeOwnerOnly() const {
-  const private_files::Tightening done = private_files::MakeOwnerOnly(options_.path);
-  if (!done.tightened.empty()) {
-    log::Notice("database '" + options_.path + "': made owner-only (" +
-                std::to_string(done.tightened.size()) +
-                " files and directories other users of this machine could read)");
+void LocalDb::ResumeCarry() {
+  if (predecessor_) return;
+  auto marker = current_->Get(kCarryFromKey);
+  if (!marker.ok()) return;
+  CarryFrom from;
+  const std::string where = DecodeCarryFrom(marker.value(), from) ? FindDirectory(from, options_.path) : "";
+  auto lock = where.empty() ? Result<std::unique_ptr<PathLock>>(Status::NotFound(""))
+                            : PathLock::Take(where);
+  bool held = false;
+  auto old = lock.ok() ? Database::Open({where, options_.memory_budget_mb, false, options_.env}, held)
+                       : Result<std::unique_ptr<Database>>(lock.status());
+  if (!old.ok()) {
+    log::Warning("database '" + options_.path + "': the database it replaced ('" +
+                 Sanitized(from.path, 200) + "') is gone or cannot be opened; what it held and " +
+                 "this one lacks is not carried");
+    leveldb::WriteBatch clear;
+    clear.Delete(std::string(kCarryFromKey));
+    if (!current_->Write(&clear, /*sync=*/true).ok()) return;
+    return;
   }
-  if (!done.foreign.empty()) {
-    log::Warning("database '" + options_.path + "': " + std::to_string(done.foreign.size()) +
-                 " files belong to another user, who can read and lock them (first: '" +
-                 done.foreign.front() + "'): upload the database as the site's user");
+  log::Notice("database '" + options_.path + "': carrying what '" + where +
+              "' knew that this one lacks (resumed)");
+  {
+    std::unique_lock<std::shared_mutex> exclusive(state_);
+    predecessor_ = std::move(old).value();
   }
+  predecessor_lock_ = std::move(lock).value();
+  if (carrier_.joinable()) carrier_.join();
+  // A refresh's old database is removed once carried, a replaced one kept.
+  const bool refresh = where.find(".before-refresh-") != std::string::npos;
+  carrier_ = std::thread(&LocalDb::CarryLoop, this, predecessor_, refresh);
+}
+
+DatabaseIdentity LocalDb::FollowPath(bool force) {
+  const int64_t now = NowUs();
+  int64_t next = next_path_check_us_.load();
+  DatabaseIdentity served;
+  {
+    std::shared_lock<std::shared_mutex> in_use(state_);
+    if (!current_) return served;
+    served = current_->identity();
+  }
+  if (!force &&
+      (now < next || !next_path_check_us_.compare_exchange_strong(next, now + kPathCheckUs))) {
+    return served;
+  }
+  auto at_path = private_files::IdentityOf(options_.path);
+  // Missing: between the two renames of a swap by hand. The next look sees.
+  if (!at_path.ok() || ToIdentity(at_path.value()) == served) return served;
+
+  std::lock_guard<std::mutex> opening(open_mutex_);
+  if (!current_ || ToIdentity(at_path.value()) == current_->identity()) return served;
+  if (predecessor_ || ToIdentity(at_path.value()) == refused_identity_) return current_->identity();
+  const std::string old_path = current_->CurrentPath();
+  auto fresh = OpenAt(options_.path);
+  if (!fresh.ok()) {
+    refused_identity_ = ToIdentity(at_path.value());
+    log::Error("database '" + options_.path + "' was replaced by a directory that cannot be " +
+               "served (" + fresh.status().message() + "); the one moved to '" + old_path +
+               "' is served meanwhile");
+    return current_->identity();
+  }
+  std::shared_ptr<Database> old = current_;
+  if (!old->follows_moves()) {
+    // Without /proc, LevelDB would read and write the new directory's files
+    // under the old one's names: close it, and open it where it went.
+    std::unique_lock<std::shared_mutex> exclusive(state_);
+    current_.reset();
+    old.reset();
+    auto reopened = OpenAt(old_path);
+    if (reopened.ok()) old = std::move(reopened).value();
+  }
+  if (old) {
+    log::Notice("database '" + options_.path + "' was replaced: serving the new one, carrying " +
+                "what the one now at '" + old_path + "' knew that it lacks");
+    if (Status marked = MarkCarryFrom(*fresh.value(), old->identity(), old_path); !marked.ok()) {
+      log::Error("database '" + options_.path + "': " + marked.message());
+    }
+  } else {
+    log::Error("database '" + options_.path + "' was replaced; the one moved to '" + old_path +
+               "' cannot be opened there: what it knew is not carried");
+  }
+  TakeOver(std::move(fresh).value(), std::move(old), old_path, false);
+  return current_->identity();
+}
+
+Result<std::unique_ptr<Database>> LocalDb::OpenAt(const std::string& path) const {
+  bool held = false;
+  return Database::Open({path, options_.memory_budget_mb, false, options_.env}, held);
+}
+
+// Written before the swap: a process that dies in the middle leaves the
+// next one the marker, and it carries again.
+Status LocalDb::MarkCarryFrom(Database& fresh, const DatabaseIdentity& old_identity,
+                              const std::string& old_path) {
+  leveldb::WriteBatch marker;
+  marker.Put(std::string(kCarryFromKey),
+             EncodeCarryFrom({old_identity.device, old_identity.inode, old_path}));
+  return fresh.Write(&marker, /*sync=*/true);
+}
+
+void LocalDb::TakeOver(std::shared_ptr<Database> fresh, std::shared_ptr<Database> old,
+                       const std::string& old_path, bool refresh) {
+  auto old_lock = old ? PathLock::Take(old_path) : Result<std::unique_ptr<PathLock>>(Status::NotFound(""));
+  {
+    std::unique_lock<std::shared_mutex> exclusive(state_);
+    predecessor_ = std::move(old);
+    current_ = std::move(fresh);
+  }
+  predecessor_lock_ = old_lock.ok() ? std::move(old_lock).value() : nullptr;
+  refused_identity_ = {};
+  // Peers find the new directory's mark file at the path: they forget.
+  writes_.Bump();
+  if (!predecessor_) return;
+  if (carrier_.joinable()) carrier_.join();
+  carrier_ = std::thread(&LocalDb::CarryLoop, this, predecessor_, refresh);
+}
+
+Result<std::string> LocalDb::SwapIn(const std::string& new_dir_given, bool refresh) {
+  const std::string new_dir = fs::absolute(new_dir_given).lexically_normal().string();
+  uint64_t finished_before = 0;
+  {
+    std::lock_guard<std::mutex> waiting(carry_mutex_);
+    finished_before = carries_finished_;
+  }
+  {
+    std::lock_guard<std::mutex> opening(open_mutex_);
+    if (!current_) return Status::Unavailable("database '" + options_.path + "' is not open");
+    if (predecessor_) {
+      return Status::Unavailable("'" + predecessor_->CurrentPath() + "' is still being carried " +
+                                 "into the database: try again when the log says it is done");
+    }
+    auto new_lock = PathLock::Take(new_dir);
+    if (!new_lock.ok()) return new_lock.status();
+    auto fresh = OpenAt(new_dir);
+    if (!fresh.ok()) return fresh.status();
+    if (fresh.value()->identity() == current_->identity()) {
+      return Status::InvalidArgument("'" + new_dir + "' is the database served now");
+    }
+    const std::string old_path =
+        options_.path + (refresh ? ".before-refresh-" : ".replaced-") + Timestamp();
+    if (Status marked = MarkCarryFrom(*fresh.value(), current_->identity(), old_path);
+        !marked.ok()) {
+      return marked;
+    }
+    std::shared_ptr<Database> served(std::move(fresh).value());
+    std::shared_ptr<Database> old;
+    {
+      // Lookups wait the few milliseconds of the swap.
+      std::unique_lock<std::shared_mutex> exclusive(state_);
+      const bool follow = served->follows_moves() && current_->follows_moves();
+      if (!follow) {
+        served.reset();  // closed before their names change (no /proc)
+        current_.reset();
+      }
+      Status swapped = SwapDirectories(new_dir, old_path);
+      if (follow) {
+        if (!swapped.ok()) return swapped;
+        old = current_;
+      } else {
+        // Reopened under their new names (the old one under its own when
+        // the swap failed).
+        auto now_served = OpenAt(options_.path);
+        if (now_served.ok()) current_ = std::move(now_served).value();
+        if (!swapped.ok()) return swapped;
+        auto replaced = OpenAt(old_path);
+        if (!current_ || !replaced.ok()) {
+          return Status::IOError("swapped in, but cannot reopen: " +
+                                 (current_ ? replaced.status() : now_served.status()).message());
+        }
+        served = current_;
+        old = std::move(replaced).value();
+      }
+    }
+    log::Notice("database '" + options_.path + "': '" + new_dir + "' swapped in; the one it " +
+                "replaces is at '" + old_path + "' and is carried into it");
+    TakeOver(std::move(served), std::move(old), old_path, refresh);
+  }
+  // The swap is done; what the old one knew follows in the background.
+  std::unique_lock<std::mutex> waiting(carry_mutex_);
+  carry_done_.wait(waiting, [&] { return carries_finished_ != finished_before || stop_carry_; });
+  return last_carry_summary_;
+}
+
+// The path gets the new directory at once where the kernel can exchange two
+// names; elsewhere (or when it cannot), by two renames.
+Status LocalDb::SwapDirectories(const std::string& new_dir, const std::string& old_path) {
+  if (::renameat2(AT_FDCWD, options_.path.c_str(), AT_FDCWD, new_dir.c_str(), RENAME_EXCHANGE) ==
+      0) {
+    if (::rename(new_dir.c_str(), old_path.c_str()) != 0) {
+      log::Warning("the replaced database stays at '" + new_dir + "': " + std::strerror(errno));
+    }
+    return Status::OK();
+  }
+  if (errno != EINVAL && errno != ENOSYS) {
+    return Status::IOError("cannot swap '" + new_dir + "' in: " + std::strerror(errno));
+  }
+  if (::rename(options_.path.c_str(), old_path.c_str()) != 0) {
+    return Status::IOError("cannot move '" + options_.path + "' aside: " + std::strerror(errno));
+  }
+  if (::rename(new_dir.c_str(), options_.path.c_str()) != 0) {
+    const int error = errno;
+    ::rename(old_path.c_str(), options_.path.c_str());  // put it back
+    return Status::IOError("cannot move '" + new_dir + "' in: " + std::strerror(error));
+  }
+  return Status::OK();
+}
+
+void LocalDb::CarryLoop(std::shared_ptr<Database> from, bool refresh) {
+  const std::string from_path = from->CurrentPath();
+  for (;;) {
+    auto carried = Carry(*from, *this, stop_carry_);
+    if (carried.ok()) {
+      from.reset();
+      FinishCarry(carried.value(), refresh);
+      return;
+    }
+    if (stop_carry_) return;
+    const std::string failure = "carrying '" + from_path + "' into database '" + options_.path +
+                                "' failed: " + carried.status().message() +
+                                " (tried again every " + std::to_string(kCarryRetry.count()) +
+                                " s; lookups answer from both meanwhile)";
+    log::Error(failure);
+    std::unique_lock<std::mutex> waiting(carry_mutex_);
+    last_carry_summary_ = failure;
+    ++carries_finished_;  // a waiting SwapIn returns with this
+    carry_done_.notify_all();
+    carry_done_.wait_for(waiting, kCarryRetry, [this] { return stop_carry_.load(); });
+    if (stop_carry_) return;
+  }
+}
+
+void LocalDb::FinishCarry(const CarryStats& stats, bool refresh) {
+  std::string old_path;
+  {
+    std::lock_guard<std::mutex> opening(open_mutex_);
+    std::shared_ptr<Database> old;
+    {
+      std::unique_lock<std::shared_mutex> exclusive(state_);
+      old = std::move(predecessor_);
+    }
+    old_path = old->CurrentPath();
+    old.reset();  // closes it
+    predecessor_lock_.reset();
+    leveldb::WriteBatch clear;
+    clear.Delete(std::string(kCarryFromKey));
+    if (Status s = current_->Write(&clear, /*sync=*/true); !s.ok()) {
+      log::Error("database '" + options_.path + "': " + s.message());
+    }
+    if (refresh) {
+      // Everything it held is in the new one now: a refresh keeps no copy.
+      std::error_code ec;
+      fs::remove_all(old_path, ec);
+      fs::remove(db_files::OwnerLockFile(old_path), ec);
+    }
+  }
+  const std::string summary =
+      "carried " + std::to_string(stats.entries) + " entries the new database lacked and " +
+      std::to_string(stats.registrations) + " newer in-world registrations from '" + old_path +
+      "'" + (refresh ? ", then removed it" : " (kept: remove it when you no longer want it)");
+  log::Notice("database '" + options_.path + "': " + summary);
+  writes_.Bump();
+  std::lock_guard<std::mutex> waiting(carry_mutex_);
+  last_carry_summary_ = summary;
+  ++carries_finished_;
+  carry_done_.notify_all();
 }
 
 // Writes (and removes) a probe file through the Env, as LevelDB will write:
@@ -188,11 +421,14 @@ Status LocalDb::CheckWritable() const {
 Status LocalDb::ReopenAfterWriteFault() {
   if (Status writable = CheckWritable(); !writable.ok()) return writable;
   std::lock_guard<std::mutex> opening(open_mutex_);
-  std::unique_lock<std::shared_mutex> exclusive(db_use_);  // lookups wait for the reopen
   if (!write_fault_.load()) return Status::OK();  // another thread reopened it
   write_fault_ = false;
-  delete db_.exchange(nullptr, std::memory_order_acq_rel);
-  caches_.reset();
+  {
+    // Lookups wait for the reopen; the carry (if any) for its next chunk.
+    std::unique_lock<std::shared_mutex> exclusive(state_);
+    current_.reset();
+  }
+  open_ = false;
   closed_after_fault_ = true;
   // When another process took the database in between, the router hands
   // this process's peers over to it at its next Open().
@@ -200,158 +436,46 @@ Status LocalDb::ReopenAfterWriteFault() {
   return OpenLocked(lock_held_elsewhere);
 }
 
-Result<std::vector<AvatarRecord>> LocalDb::Answer(const PeerRequest& request) {
-  if (request.op == PeerOp::kRecord && write_fault_.load()) {
-    if (Status s = ReopenAfterWriteFault(); !s.ok()) return s;
-  }
-  if (!is_open()) {
-    // A reopen failed: try again (the cause may be gone).
-    std::lock_guard<std::mutex> opening(open_mutex_);
-    bool lock_held_elsewhere = false;
-    if (!is_open()) {
-      if (Status s = OpenLocked(lock_held_elsewhere); !s.ok()) return s;
-    }
-  }
-  bool write_failed = false;
-  Result<std::vector<AvatarRecord>> result = Status::Unavailable("");
-  {
-    std::shared_lock<std::shared_mutex> in_use(db_use_);
-    if (!db()) return Status::Unavailable("database '" + options_.path + "' is being reopened");
-    result = AnswerOpen(request, write_failed);
-  }
-  if (write_failed) write_fault_ = true;
-  return result;
-}
-
-Result<std::vector<AvatarRecord>> LocalDb::AnswerOpen(const PeerRequest& request,
-                                                      bool& write_failed) {
-  switch (request.op) {
-    case PeerOp::kFindByName:
-    case PeerOp::kFindInAllGrids: {
-      auto name = AvatarName::Parse(request.name);
-      if (!name.ok()) return name.status();
-      if (request.op == PeerOp::kFindInAllGrids) return FindAllGrids(name.value());
-      return One(FindName(name.value(), {request.grid, request.only_grid}));
-    }
-    case PeerOp::kFindByKey: return One(FindKey(request.key));
-    case PeerOp::kRecord: {
-      auto name = AvatarName::Parse(request.name);
-      if (!name.ok()) return name.status();
-      leveldb::WriteBatch writes;
-      AddRecord(writes, name.value(), request.key, request.grid);
-      leveldb::WriteOptions options;
-      options.sync = true;
-      if (Status s = FromLevelDb(db()->Write(options, &writes), options_.path); !s.ok()) {
-        write_failed = true;
-        return s;
-      }
-      // Before the answer: every peer's cache is stale from now on.
-      writes_.Bump();
-      return One(AvatarRecord{request.key, name->display(), request.grid});
-    }
-  }
-  return Status::InvalidArgument("unknown peer request");
-}
-
-// The caller's grid, then the main grid, then the grid that recorded the
-// name last ('l'); with grids.only, the caller's grid alone.
-Result<AvatarRecord> LocalDb::FindName(const AvatarName& name, const GridChoice& grids) {
-  const std::string& lookup = name.lookup();
-  auto get = [this, &lookup](std::string_view grid) -> Result<AvatarRecord> {
-    std::string value;
-    leveldb::Status s = db()->Get(leveldb::ReadOptions(), NameKey(lookup, grid), &value);
-    if (!s.ok()) return FromLevelDb(s, options_.path);
-    return DecodeNameEntry(lookup, value);
-  };
-  auto found = get(grids.caller);
-  if (found.ok() || !found.status().IsNotFound() || grids.only) return found;
-  if (grids.caller != kMainGrid) {
-    found = get(kMainGrid);
-    if (found.ok() || !found.status().IsNotFound()) return found;
-  }
-  std::string latest_grid;
-  leveldb::Status s = db()->Get(leveldb::ReadOptions(), LatestKey(lookup), &latest_grid);
-  if (s.IsNotFound()) return found;
-  if (!s.ok()) return FromLevelDb(s, options_.path);
-  return get(latest_grid);
-}
-
-Result<std::vector<AvatarRecord>> LocalDb::FindAllGrids(const AvatarName& name) {
-  std::vector<AvatarRecord> records;
-  std::string value;
-  leveldb::Status s =
-      db()->Get(leveldb::ReadOptions(), NameKey(name.lookup(), kMainGrid), &value);
-  if (s.ok()) {
-    auto base = DecodeNameEntry(name.lookup(), value);
-    if (!base.ok()) return base.status();
-    records.push_back(std::move(base).value());
-  } else if (!s.IsNotFound()) {
-    return FromLevelDb(s, options_.path);
-  }
-  const std::string prefix = OtherGridsPrefix(name.lookup());
-  std::unique_ptr<leveldb::Iterator> it(db()->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(prefix);
-       it->Valid() && it->key().starts_with(prefix) && records.size() < kMaxGridsListed;
-       it->Next()) {
-    auto record =
-        DecodeNameEntry(name.lookup(), std::string_view(it->value().data(), it->value().size()));
-    if (!record.ok()) return record.status();
-    records.push_back(std::move(record).value());
-  }
-  if (!it->status().ok()) return FromLevelDb(it->status(), options_.path);
-  if (records.empty()) return Status::NotFound("no entry on any grid");
-  std::stable_sort(records.begin(), records.end(), [](const AvatarRecord& a, const AvatarRecord& b) {
-    return (a.grid == kMainGrid) > (b.grid == kMainGrid) ||
-           ((a.grid == kMainGrid) == (b.grid == kMainGrid) && a.grid < b.grid);
-  });
-  return records;
-}
-
-Result<AvatarRecord> LocalDb::FindKey(const Uuid& key) {
-  std::string value;
-  leveldb::Status s = db()->Get(leveldb::ReadOptions(), KeyKey(key), &value);
-  if (!s.ok()) return FromLevelDb(s, options_.path);
-  return DecodeKeyEntry(key, value);
-}
-
-Status LocalDb::Closed() const {
-  return Status::Unavailable("database '" + options_.path + "' was closed after a fault");
+Status LocalDb::WithWritesHeld(const std::function<Status(Database&)>& write) {
+  std::lock_guard<std::mutex> writing(write_mutex_);
+  std::shared_lock<std::shared_mutex> in_use(state_);
+  if (!current_) return Status::Unavailable("database '" + options_.path + "' is being reopened");
+  return write(*current_);
 }
 
 Status LocalDb::Write(leveldb::WriteBatch* writes, bool sync) {
-  std::shared_lock<std::shared_mutex> in_use(db_use_);
-  if (!db()) return Closed();
-  leveldb::WriteOptions options;
-  options.sync = sync;
-  Status status = FromLevelDb(db()->Write(options, writes), options_.path);
+  Status status = WithWritesHeld([&](Database& db) { return db.Write(writes, sync); });
   writes_.Bump();
   return status;
 }
 
 Status LocalDb::Scan(char prefix,
                      const std::function<Status(std::string_view, std::string_view)>& visit) {
-  // Held across visit, which may look up (the exporter does): a second
-  // shared lock by the same thread, which pthread rwlocks (under
-  // std::shared_mutex) allow and grant even while a reopen waits.
-  std::shared_lock<std::shared_mutex> in_use(db_use_);
-  if (!db()) return Closed();
-  leveldb::ReadOptions options;
-  options.fill_cache = false;  // a full pass must not evict what lookups use
-  std::unique_ptr<leveldb::Iterator> it(db()->NewIterator(options));
-  for (it->Seek(std::string(1, prefix)); it->Valid() && it->key()[0] == prefix; it->Next()) {
-    const leveldb::Slice key = it->key(), value = it->value();
-    Status s = visit(std::string_view(key.data() + 1, key.size() - 1),
-                     std::string_view(value.data(), value.size()));
-    if (!s.ok()) return s;
+  // A copy, not the lock: a scan may take minutes, and what it reads stays
+  // open however the path changes meanwhile.
+  std::shared_ptr<Database> db;
+  {
+    std::shared_lock<std::shared_mutex> in_use(state_);
+    db = current_;
   }
-  return FromLevelDb(it->status(), options_.path);
+  if (!db) return Status::Unavailable("database '" + options_.path + "' was closed after a fault");
+  return db->Scan(prefix, visit);
 }
 
 Status LocalDb::CompactAll() {
-  std::shared_lock<std::shared_mutex> in_use(db_use_);
-  if (!db()) return Closed();
-  db()->CompactRange(nullptr, nullptr);
+  std::shared_lock<std::shared_mutex> in_use(state_);
+  if (!current_) return Status::Unavailable("database '" + options_.path + "' was closed after a fault");
+  current_->CompactAll();
   return Status::OK();
+}
+
+uint64_t LocalDb::NextRegistrationTime() {
+  const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+  // Strictly increasing here, so two registrations never share a time.
+  last_registration_us_ = std::max(now, last_registration_us_ + 1);
+  return last_registration_us_;
 }
 
 }  // namespace gosl

@@ -143,6 +143,81 @@ Result<AvatarRecord> DecodeKeyEntry(const Uuid& key, std::string_view value) {
   return AvatarRecord{key, std::move(name), std::move(info.grid)};
 }
 
+namespace {
+
+void PutBigEndian64(std::string& out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xFF);
+}
+
+uint64_t GetBigEndian64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = value << 8 | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+}  // namespace
+
+std::string JournalKey(uint64_t time_us, const Uuid& key) {
+  std::string out(1, kJournalPrefix);
+  PutBigEndian64(out, time_us);
+  out.append(key.bytes());
+  return out;
+}
+
+std::string JournalValue(std::string_view display_name, std::string_view grid) {
+  std::string out;
+  AppendNameInfo(out, NameInfo{NameInfo::kVerbatim, std::string(grid)});
+  out.append(display_name);
+  return out;
+}
+
+std::string RegisteredKey(const Uuid& key) {
+  std::string out(1, kRegisteredPrefix);
+  return out.append(key.bytes());
+}
+
+std::string RegisteredValue(uint64_t time_us) {
+  std::string out;
+  PutBigEndian64(out, time_us);
+  return out;
+}
+
+Result<JournalEntry> DecodeJournalEntry(std::string_view key, std::string_view value) {
+  if (key.size() != 8 + Uuid::kByteLength) return Status::Corruption("bad journal key length");
+  JournalEntry entry;
+  entry.time_us = GetBigEndian64(key);
+  entry.key = Uuid::FromBytes(key.substr(8));
+  NameInfo info;
+  if (!ParseNameInfo(value, info) || (info.display_flags & kDisplayMask) != NameInfo::kVerbatim ||
+      value.empty()) {
+    return Status::Corruption("bad journal entry for " + entry.key.ToString());
+  }
+  entry.grid = std::move(info.grid);
+  entry.name.assign(value);
+  return entry;
+}
+
+bool DecodeRegisteredValue(std::string_view value, uint64_t& time_us) {
+  if (value.size() != 8) return false;
+  time_us = GetBigEndian64(value);
+  return true;
+}
+
+std::string EncodeCarryFrom(const CarryFrom& from) {
+  std::string out;
+  coding::PutFixed64(out, from.device);
+  coding::PutFixed64(out, from.inode);
+  out.append(from.path);
+  return out;
+}
+
+bool DecodeCarryFrom(std::string_view value, CarryFrom& from) {
+  coding::Reader in(value);
+  if (!in.GetFixed64(from.device) || !in.GetFixed64(from.inode)) return false;
+  from.path.assign(in.rest());
+  return !from.path.empty();
+}
+
 }  // namespace record_format
 
 void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid,

@@ -6,7 +6,11 @@
 //   'n' + lookup form             -> 16-byte UUID + NameInfo (name -> key, main grid)
 //   'n' + lookup + '\0' + grid    -> the same, for any other grid
 //   'l' + lookup form             -> the grid that recorded the name last (not main)
+//   'r' + time + key              -> NameInfo + name: an in-world registration (journal)
+//   'R' + key                     -> time of the key's newest in-world registration
 //   'm' + "layout"                -> layout version
+//   'm' + "features"              -> "journal": registrations are journaled
+//   'm' + "carry-from"            -> the directory this one replaced, while carried
 #pragma once
 
 #include <cstdint>
@@ -18,13 +22,22 @@
 #include "gosl/bulk_load.hpp"
 #include "gosl/status.hpp"
 #include "gosl/uuid.hpp"
+#include "util/coding.hpp"
 
 namespace gosl::record_format {
 
 inline constexpr char kKeyPrefix = 'k';
 inline constexpr char kNamePrefix = 'n';
 inline constexpr char kLatestPrefix = 'l';
+inline constexpr char kJournalPrefix = 'r';
+inline constexpr char kRegisteredPrefix = 'R';
 inline constexpr std::string_view kLayoutKey = "mlayout";
+// The journal ('r', 'R', "mfeatures") came after layout 2 and is invisible
+// to a reader of layout 2 (0.2.0 reads only the keys it knows): a database
+// keeps layout 2, so 0.2.0 and later versions can serve it side by side.
+inline constexpr std::string_view kFeaturesKey = "mfeatures";
+inline constexpr std::string_view kFeatures = "journal";
+inline constexpr std::string_view kCarryFromKey = "mcarry-from";
 // 2: names per grid. A layout 1 database is read as it is (its 'n' entries
 // may hold any grid's name) and migrated to 2 on its first open.
 inline constexpr std::string_view kLayoutVersion = "2";
@@ -61,6 +74,32 @@ std::string LatestKey(std::string_view lookup);                       // the nam
 std::string OtherGridsPrefix(std::string_view lookup);
 // The lookup form inside a name entry's key (prefix removed), without its grid.
 std::string_view LookupOfNameKey(std::string_view key_without_prefix);
+
+// The journal of in-world registrations. Times are microseconds since 1970,
+// big-endian in keys so that they sort in time order.
+std::string JournalKey(uint64_t time_us, const Uuid& key);
+std::string JournalValue(std::string_view display_name, std::string_view grid);
+std::string RegisteredKey(const Uuid& key);
+std::string RegisteredValue(uint64_t time_us);
+struct JournalEntry {
+  uint64_t time_us = 0;
+  Uuid key;
+  std::string name;  // display form
+  std::string grid;
+};
+// Decodes a journal entry (its key without the prefix). kCorruption when malformed.
+Result<JournalEntry> DecodeJournalEntry(std::string_view key, std::string_view value);
+// The time in a RegisteredKey's value; false when malformed.
+bool DecodeRegisteredValue(std::string_view value, uint64_t& time_us);
+
+// Where a directory being carried into this one is: its identity, and the
+// path it had when the carry began (it may have moved since).
+struct CarryFrom {
+  uint64_t device = 0, inode = 0;
+  std::string path;
+};
+std::string EncodeCarryFrom(const CarryFrom& from);
+bool DecodeCarryFrom(std::string_view value, CarryFrom& from);
 
 // Decodes the value of NameKey(lookup, ...). kCorruption when malformed.
 Result<AvatarRecord> DecodeNameEntry(std::string_view lookup, std::string_view value);

@@ -12,6 +12,7 @@
 #include "store/db_files.hpp"
 #include "store/db_options.hpp"
 #include "store/leveldb_status.hpp"
+#include "store/path_lock.hpp"
 #include "store/record_format.hpp"
 #include "store/store_env.hpp"
 
@@ -42,6 +43,8 @@ size_t CountLostTables(const std::string& db) {
 }  // namespace
 
 Status AdoptTables(const std::string& staging_dir) {
+  auto role = PathLock::Take(staging_dir);
+  if (!role.ok()) return role.status();
   leveldb::Options options = BaseOptions();
   Status status = FromLevelDb(leveldb::RepairDB(staging_dir, options), staging_dir);
   if (!status.ok()) return status;
@@ -71,6 +74,14 @@ Status RepairDatabase(const std::string& path, size_t& lost_files) {
   // not done yet) must stay as it is.
   if (!db_files::HoldsDatabaseFiles(path)) return Status::Unavailable("no database at '" + path + "'");
   const size_t lost_before = CountLostTables(path);
+  // No process may serve the database meanwhile (RepairDB takes no lock of
+  // its own).
+  auto role = PathLock::Take(path);
+  if (!role.ok()) {
+    if (role.status().code() != Code::kUnavailable) return role.status();
+    return Status::Unavailable("database '" + path +
+                               "' is in use by another process: stop the service first");
+  }
   // RepairDB takes no lock of its own: hold LevelDB's, so no serving
   // process can have the database open meanwhile.
   leveldb::Env* env = StoreEnv();

@@ -20,23 +20,98 @@ Router::~Router() {
 Status Router::StartPeerServer() {
   PeerServer::Options server_options;
   server_options.db_path = options_.path;
-  server_options.identity = local_.identity();
-  auto server = PeerServer::Start(server_options, [this](const PeerRequest& request) {
-    auto records = local_.Answer(request);
-    PeerReply reply;
-    if (records.ok()) {
-      reply.records = std::move(records).value();
-    } else {
-      reply.status = records.status();
-    }
-    // Only an owner that bumps the shared counter lets peers remember answers.
-    reply.cacheable = writes_.get() != nullptr;
-    return reply;
+  server_options.served = [this](bool follow) { return local_.FollowPath(follow); };
+  auto server = PeerServer::Start(server_options, [this](const PeerRequest& request,
+                                                         const PeerServer::ChunkSender& send) {
+    return AnswerPeer(request, send);
   });
   if (!server.ok()) return server.status();
   server_ = std::move(server).value();
   server_running_ = true;
   return Status::OK();
+}
+
+PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::ChunkSender& send) {
+  PeerReply reply;
+  switch (request.op) {
+    case PeerOp::kSwapIn: {
+      auto summary = local_.SwapIn(request.name, request.grid == "refresh");
+      if (!summary.ok()) {
+        reply.status = summary.status();
+      } else {
+        reply.records.push_back(AvatarRecord{Uuid(), summary.value(), ""});
+      }
+      return reply;
+    }
+    case PeerOp::kExport: {
+      std::vector<std::pair<AvatarRecord, bool>> chunk;
+      Status exported = local_.Export([&](const AvatarRecord& record, bool earlier_name) {
+        chunk.emplace_back(record, earlier_name);
+        if (chunk.size() < kExportChunkRecords) return Status::OK();
+        const bool sent = send(chunk);
+        chunk.clear();
+        return sent ? Status::OK() : Status::Unavailable("the exporting process is gone");
+      });
+      if (exported.ok() && !chunk.empty() && !send(chunk)) {
+        exported = Status::Unavailable("the exporting process is gone");
+      }
+      reply.status = exported;
+      return reply;
+    }
+    default: break;
+  }
+  auto records = local_.Answer(request);
+  if (records.ok()) {
+    reply.records = std::move(records).value();
+  } else {
+    reply.status = records.status();
+  }
+  // Only an owner that marks the shared counter lets peers remember answers.
+  reply.cacheable = writes_.get() != nullptr;
+  return reply;
+}
+
+Result<std::string> Router::SwapIn(const std::string& new_dir, bool refresh) {
+  if (Status s = Open(); !s.ok()) return s;
+  if (owns_database()) return local_.SwapIn(new_dir, refresh);
+  PeerRequest request;
+  request.op = PeerOp::kSwapIn;
+  request.name = new_dir;
+  request.grid = refresh ? "refresh" : "replace";
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!peer_ || peer_->version() < 2) {
+    return Status::Unavailable("the process serving the database (version " +
+                               std::string(peer_ ? peer_->owner_version() : "?") +
+                               ") cannot swap a database in: try again once it has exited");
+  }
+  auto reply = peer_->Call(request, kOperationTimeoutMs);
+  if (!reply.ok()) {
+    peer_.reset();
+    peer_open_ = false;
+    return reply.status();
+  }
+  if (!reply->status.ok()) return reply->status;
+  return reply->records.empty() ? std::string() : reply->records.front().name;
+}
+
+Status Router::Export(const ExportVisitor& visit) {
+  if (Status s = Open(); !s.ok()) return s;
+  if (owns_database()) return local_.Export(visit);
+  PeerRequest request;
+  request.op = PeerOp::kExport;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!peer_ || peer_->version() < 2) {
+    return Status::Unavailable("the process serving the database (version " +
+                               std::string(peer_ ? peer_->owner_version() : "?") +
+                               ") cannot export it: try again once it has exited");
+  }
+  // A failure in visit (writing the file) leaves the stream half read: this
+  // connection is not used again either way.
+  auto reply = peer_->Stream(request, kExportChunkTimeoutMs, visit);
+  peer_.reset();
+  peer_open_ = false;
+  if (!reply.ok()) return reply.status();
+  return reply->status;
 }
 
 void Router::RetryPeerServer() {

@@ -44,13 +44,26 @@ class Router {
   // nothing, a registration writes the same pair.
   Result<std::vector<AvatarRecord>> Route(const PeerRequest& request);
 
+  // The operator's operations, done by the process serving the path: this
+  // one, or the owner asked over the peer socket (never sent twice).
+  Result<std::string> SwapIn(const std::string& new_dir, bool refresh);
+  Status Export(const ExportVisitor& visit);
+
  private:
   // Sets owner_lost when the connection to the owner broke, and cacheable
   // when the owner lets the answer be remembered.
   Result<std::vector<AvatarRecord>> Forward(const PeerRequest& request, bool& owner_lost,
                                             bool& cacheable);
+  // What the peer server answers other processes.
+  PeerReply AnswerPeer(const PeerRequest& request, const PeerServer::ChunkSender& send);
   // Requires: mutex_ held.
   Status StartPeerServer();
+
+  // A swap waits for the carry (minutes on 10 M records); an export's
+  // chunks follow each other closely.
+  static constexpr int kOperationTimeoutMs = 2 * 3600 * 1000;
+  static constexpr int kExportChunkTimeoutMs = 60 * 1000;
+  static constexpr size_t kExportChunkRecords = 500;
   // An owner whose peer server could not start tries again, at most once a
   // second.
   void RetryPeerServer();

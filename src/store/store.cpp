@@ -9,7 +9,6 @@
 #include "store/local_db.hpp"
 #include "store/record_format.hpp"
 #include "store/router.hpp"
-#include "store/sorted_sinks.hpp"
 #include "store/write_counter.hpp"
 
 namespace gosl {
@@ -126,15 +125,17 @@ Status Store::ForEachKey(const std::function<Status(const AvatarRecord&)>& visit
                           });
 }
 
-std::unique_ptr<SortedSink> Store::NewBatchSink(size_t batch_entries) {
-  return gosl::NewBatchSink(
-      [this](leveldb::WriteBatch* writes, bool sync) { return rep_->Write(writes, sync); },
-      batch_entries);
-}
-
 Status Store::CompactAll() {
   if (Status s = rep_->router.RequireOwnership(); !s.ok()) return s;
   return rep_->local.CompactAll();
 }
+
+Result<std::string> Store::SwapIn(const std::string& new_dir, bool refresh) {
+  auto summary = rep_->router.SwapIn(new_dir, refresh);
+  rep_->faults.Note(summary.status(), /*write=*/true);
+  return summary;
+}
+
+Status Store::Export(const ExportVisitor& visit) { return rep_->router.Export(visit); }
 
 }  // namespace gosl

@@ -8,9 +8,7 @@
 #include <string>
 
 #include "gosl/logging.hpp"
-#include "store/db_files.hpp"
 #include "util/posix_io.hpp"
-#include "util/private_files.hpp"
 
 namespace gosl {
 namespace {
@@ -34,54 +32,51 @@ class PreadFile final : public leveldb::RandomAccessFile {
   int fd_;
 };
 
-// Both locks, released together: LevelDB's (through the default Env, which
-// also refuses a second lock by this same process, as fcntl locks belong to
-// the process) and GOSL-OWNER's.
-class OwnerLock final : public leveldb::FileLock {
+// LevelDB's LOCK, locked with an open-file-description lock (F_OFD_SETLK):
+// it conflicts with the fcntl locks of every other process (LevelDB's,
+// 0.2.0's) and, unlike those, with a second lock by this same process too,
+// whatever name the directory is reached by (its path, /proc/self/fd/N).
+class LockFileLock final : public leveldb::FileLock {
  public:
-  OwnerLock(int owner_fd, leveldb::FileLock* lock) : owner_fd_(owner_fd), lock_(lock) {}
-  ~OwnerLock() override {
-    leveldb::Env::Default()->UnlockFile(lock_);
-    ::close(owner_fd_);  // releases its fcntl lock
-  }
+  explicit LockFileLock(int fd) : fd_(fd) {}
+  ~LockFileLock() override { ::close(fd_); }  // releases the lock
 
  private:
-  int owner_fd_;
-  leveldb::FileLock* lock_;
+  int fd_;
 };
 
-// True when an exclusive fcntl lock on the whole file was taken.
 bool WriteLock(int fd) {
   struct flock lock {};
   lock.l_type = F_WRLCK;
   lock.l_whence = SEEK_SET;
-  return ::fcntl(fd, F_SETLK, &lock) == 0;
+  return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
 }
 
-// True when what stops an exclusive lock on path is a read lock: never
-// LevelDB's, which takes write locks (every version of it).
-bool HeldByReader(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return false;
+// The kind of lock that stops an exclusive one on fd: F_WRLCK, F_RDLCK, or
+// F_UNLCK when none does.
+short BlockingLock(int fd) {
   struct flock lock {};
   lock.l_type = F_WRLCK;
   lock.l_whence = SEEK_SET;
-  const bool asked = ::fcntl(fd, F_GETLK, &lock) == 0;
-  ::close(fd);
-  return asked && lock.l_type == F_RDLCK;
+  return ::fcntl(fd, F_OFD_GETLK, &lock) == 0 ? lock.l_type : F_UNLCK;
 }
 
 // A new, owner-only LOCK put in place by rename: an open descriptor of the
-// old one (and its lock) now points at a file nobody looks at.
-bool ReplaceLockFile(const std::string& name) {
+// old one (and its lock) now points at a file nobody looks at. Returns the
+// new file's descriptor, or -1.
+int ReplaceLockFile(const std::string& name) {
   const std::string fresh = name + ".gosl-new";
   ::unlink(fresh.c_str());  // left by an earlier attempt
   const int fd = ::open(fresh.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
+  if (::rename(fresh.c_str(), name.c_str()) == 0) return fd;
   ::close(fd);
-  if (::rename(fresh.c_str(), name.c_str()) == 0) return true;
   ::unlink(fresh.c_str());
-  return false;
+  return -1;
+}
+
+leveldb::Status LockError(const std::string& name, int error) {
+  return leveldb::Status::IOError("lock " + name, std::strerror(error));
 }
 
 class StoreFileSystem final : public leveldb::EnvWrapper {
@@ -100,37 +95,34 @@ class StoreFileSystem final : public leveldb::EnvWrapper {
     return leveldb::Status::OK();
   }
 
+  // Requires: the caller holds the role of the database's path (PathLock),
+  // so no process of ours is in here at the same time.
   leveldb::Status LockFile(const std::string& name, leveldb::FileLock** lock) override {
     *lock = nullptr;
-    const std::string dir = name.substr(0, name.rfind('/'));
-    auto owner = private_files::Open(db_files::OwnerLockFile(dir), O_RDWR | O_CREAT);
-    if (!owner.ok()) return leveldb::Status::IOError("lock " + name, owner.status().message());
-    if (!WriteLock(owner.value())) {
-      const int error = errno == EACCES ? EAGAIN : errno;  // F_SETLK says either when held
-      ::close(owner.value());
-      return leveldb::Status::IOError("lock " + name, std::strerror(error));
-    }
-    leveldb::FileLock* leveldb_lock = nullptr;
-    leveldb::Status locked = target()->LockFile(name, &leveldb_lock);
-    // We hold GOSL-OWNER, so no process of ours is in here: a read lock on
-    // LOCK is someone else's, who may hold it as long as they like.
-    if (!locked.ok() && HeldByReader(name) && ReplaceLockFile(name)) {
-      locked = target()->LockFile(name, &leveldb_lock);
-      if (locked.ok()) {
-        log::Warning("database '" + dir + "': a read lock held on its LOCK file (by another " +
-                     "user: it would have stopped the service) is left on a replaced file");
+    int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return LockError(name, errno);
+    if (!WriteLock(fd)) {
+      const int error = errno == EACCES ? EAGAIN : errno;  // either, when held
+      // A read lock on LOCK is never LevelDB's, which takes write locks: it
+      // is someone else's, who may hold it as long as they like. LOCK gets a
+      // new file; the read lock stays on the old one.
+      const bool held_by_reader = error == EAGAIN && BlockingLock(fd) == F_RDLCK;
+      ::close(fd);
+      fd = held_by_reader ? ReplaceLockFile(name) : -1;
+      if (fd < 0 || !WriteLock(fd)) {
+        if (fd >= 0) ::close(fd);
+        return LockError(name, error);
       }
+      log::Warning("database '" + name.substr(0, name.rfind('/')) + "': a read lock held on " +
+                   "its LOCK file (by another user: it would have stopped the service) is left " +
+                   "on a replaced file");
     }
-    if (!locked.ok()) {
-      ::close(owner.value());
-      return locked;
-    }
-    *lock = new OwnerLock(owner.value(), leveldb_lock);
+    *lock = new LockFileLock(fd);
     return leveldb::Status::OK();
   }
 
   leveldb::Status UnlockFile(leveldb::FileLock* lock) override {
-    delete static_cast<OwnerLock*>(lock);
+    delete static_cast<LockFileLock*>(lock);
     return leveldb::Status::OK();
   }
 };

@@ -5,14 +5,14 @@
 // memory (600+ MB after a few hundred thousand lookups on 10 M records),
 // where a shared host kills at ~280 MB.
 //
-// The database's lock is one no other user can hold. LevelDB locks LOCK
-// with fcntl; a file another user can open (LevelDB makes it 0644, older
+// A lock on LOCK another user holds cannot stop the service. LevelDB locks
+// LOCK with fcntl; a file another user can open (LevelDB made it 0644, older
 // guides said chmod 644) can be locked for reading by anyone, and then no
-// process of ours can open the database. Here the exclusive role is first
-// a lock on GOSL-OWNER, a file only we can open, and then LevelDB's LOCK
-// (older versions of gosl-basics still look there). A read lock on LOCK is
-// never LevelDB's (it takes write locks): whoever holds GOSL-OWNER replaces
-// such a LOCK with a fresh file, leaving the read lock on a file nobody uses.
+// process could open the database. A read lock on LOCK is never LevelDB's
+// (it takes write locks): the process serving the path (path_lock.hpp, a
+// file only we can open) replaces such a LOCK with a fresh file, leaving the
+// read lock on a file nobody uses. LevelDB's LOCK stays the lock older
+// versions of gosl-basics look at.
 #pragma once
 
 #include <leveldb/env.h>

@@ -45,9 +45,11 @@ TEST_CASE("after the database directory is swapped, new processes forward to its
   Site site(Site::Db::kSeeded);
   site.Start({"--writes", "open"});
   REQUIRE(site.Get("name=mini", {}, 0).body == kMiniKey);  // process 0 holds the old directory
-  // The swap a site owner does by hand: the old one aside, a new one in place.
+  // The swap a site owner does by hand: the new one uploaded beside it,
+  // the old one aside, the new one in place.
+  SeedApiDatabase(site.db() + ".new");
   fs::rename(site.db(), site.db() + ".old");
-  SeedApiDatabase(site.db());
+  fs::rename(site.db() + ".new", site.db());
   site.Start({"--writes", "open"}, 2);  // processes 1 and 2 find the new one
   REQUIRE(site.Get("name=mini", {}, 1).body == kMiniKey);
   const std::string key = TestKey(5, 0x5a5a0000);

@@ -1,12 +1,12 @@
-#include "store/sorted_sinks.hpp"
+// NewTableSink (gosl/bulk_load.hpp): table files built directly, every entry
+// with sequence 0, for a database written once by an import.
+#include "gosl/bulk_load.hpp"
 
-#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include <leveldb/env.h>
 #include <leveldb/table_builder.h>
-#include <leveldb/write_batch.h>
 
 #include "store/db_options.hpp"
 #include "store/internal_key.hpp"
@@ -75,39 +75,11 @@ class TableSink final : public SortedSink {
   std::string internal_key_;
 };
 
-class BatchSink final : public SortedSink {
- public:
-  BatchSink(BatchWriter write, size_t batch_entries)
-      : write_(std::move(write)), batch_entries_(std::max<size_t>(batch_entries, 1)) {}
-
-  Status Add(std::string_view key, std::string_view value) override {
-    batch_.Put(leveldb::Slice(key.data(), key.size()), leveldb::Slice(value.data(), value.size()));
-    if (++entries_ < batch_entries_) return Status::OK();
-    entries_ = 0;
-    Status s = write_(&batch_, /*sync=*/false);
-    batch_.Clear();
-    return s;
-  }
-
-  // The last batch is synced: once an import says it is done, it is on disk.
-  Status Finish() override { return write_(&batch_, /*sync=*/true); }
-
- private:
-  BatchWriter write_;
-  size_t batch_entries_;
-  size_t entries_ = 0;
-  leveldb::WriteBatch batch_;
-};
-
 }  // namespace
 
 std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
                                          std::atomic<uint64_t>& next_file_number) {
   return std::make_unique<TableSink>(staging_dir, next_file_number);
-}
-
-std::unique_ptr<SortedSink> NewBatchSink(BatchWriter write, size_t batch_entries) {
-  return std::make_unique<BatchSink>(std::move(write), batch_entries);
 }
 
 }  // namespace gosl
