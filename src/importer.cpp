@@ -230,6 +230,9 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
     // Fail before reading 500 MB if the database cannot be reached.
     if (Status s = store.Open(); !s.ok()) return s;
   }
+  // One import at a time: the next one would remove this one's work.
+  auto reservation = ReserveImport(db);
+  if (!reservation.ok()) return reservation.status();
   const WorkDirs work(db);
   work.Remove();  // what an interrupted import left
   std::error_code ec;

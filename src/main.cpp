@@ -22,7 +22,8 @@ Mode ChooseMode(const gosl::Config& config) {
   if (config.server) return Mode::kServer;
   if (config.shell) return Mode::kShell;
   if (config.repair) return Mode::kRepair;
-  if (!config.import_file.empty() || !config.export_file.empty() || config.create) {
+  if (!config.import_file.empty() || !config.export_file.empty() || config.create ||
+      !config.replace_dir.empty()) {
     return Mode::kFilesOnly;
   }
   if (gosl::StdinIsListeningSocket()) return Mode::kFastCgi;

@@ -42,6 +42,15 @@ bool RunFileOperations(const Config& config, Store& store) {
     }
     log::Notice("import done: " + stats->Summary());
   }
+  if (!config.replace_dir.empty()) {
+    auto summary = store.SwapIn(config.replace_dir, /*refresh=*/false);
+    if (!summary.ok()) {
+      log::Error("replacing the database with '" + config.replace_dir +
+                 "' failed: " + summary.status().message());
+      return false;
+    }
+    log::Notice("replace done: " + summary.value());
+  }
   if (!config.export_file.empty()) {
     auto stats = ExportCsv(config.export_file, store);
     if (!stats.ok()) {

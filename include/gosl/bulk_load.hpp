@@ -52,6 +52,15 @@ std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
 // the staging directory is then unusable.
 Status AdoptTables(const std::string& staging_dir);
 
+// The right to use an import's work directories beside db (they are
+// removed and made anew): one import at a time. kUnavailable while another
+// holds it.
+class ImportReservation {
+ public:
+  virtual ~ImportReservation() = default;
+};
+Result<std::unique_ptr<ImportReservation>> ReserveImport(const std::string& db);
+
 // Rebuilds a damaged database's MANIFEST from the files that can still be
 // read (LevelDB's RepairDB); unreadable files go to its lost/ directory.
 // Returns kUnavailable for a directory without a database and while another

@@ -44,6 +44,7 @@ struct Config {
   std::string import_file;           // --import: W-Hat CSV to load
   std::string import_grid;           // --import-grid: the grid the file is from
   std::string export_file;           // --export: W-Hat CSV to write
+  std::string replace_dir;           // --replace: a database directory to serve instead
   bool create = false;               // --create: make an empty database when there is none
   bool repair = false;               // --repair: RepairDB, then exit
   size_t batch_records = 0;          // --batchblock: records per committed batch

@@ -84,6 +84,14 @@ const std::vector<Row> kRows = {
        if (Status s = CheckGridName(v.text, "--import-grid"); !s.ok()) throw OptionError(s.message());
        c.import_grid = v.text;
      }},
+    {"replace", nullptr, Kind::kText, 0, 0, nullptr, "",
+     "serve the database directory ARG in place of the one at --dir while the service goes on "
+     "serving (what the old one knew is carried in; it is kept as <db>.replaced-<time>), then exit",
+     kCommand,
+     [](const Value& v, const Source&, Config& c) {
+       RequireText(v, "--replace needs a database directory");
+       c.replace_dir = v.text;
+     }},
     {"export", "options.exportFilename", Kind::kText, 0, 0, nullptr, "",
      "write the database as a W-Hat CSV (.gz/.bz2 by extension), then exit or go on", kCommand,
      [](const Value& v, const Source&, Config& c) {
@@ -243,8 +251,11 @@ Value ValueOf(const Row& row, const std::map<std::string, std::string>& given,
 
 // Settings that exclude or need each other.
 void CheckCombinations(const Config& config) {
-  if (config.repair && (config.create || !config.import_file.empty())) {
-    throw OptionError("--repair runs alone (not with --create or --import)");
+  if (config.repair && (config.create || !config.import_file.empty() || !config.replace_dir.empty())) {
+    throw OptionError("--repair runs alone (not with --create, --import or --replace)");
+  }
+  if (!config.replace_dir.empty() && !config.import_file.empty()) {
+    throw OptionError("--replace and --import each swap a database in: give one of them");
   }
   if (config.server && config.shell) throw OptionError("--server and --shell exclude each other");
   if (config.access.writes == WriteMode::kToken && config.access.token.empty()) {

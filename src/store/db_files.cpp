@@ -28,6 +28,7 @@ std::string OwnerLockFile(const std::string& db) { return db + ".owner"; }
 std::string PeerSocketFile(const std::string& db) { return db + ".peer"; }
 std::string ImportRunsDir(const std::string& db) { return db + ".import-runs"; }
 std::string ImportStagingDir(const std::string& db) { return db + ".import-new"; }
+std::string ImportReservationPath(const std::string& db) { return db + ".import"; }
 std::string ShellHistoryFile(const std::string& site_dir) { return Inside(site_dir, ".gosl_history"); }
 
 bool IsTableFile(std::string_view file_name) {

@@ -31,6 +31,8 @@ std::string PeerSocketFile(const std::string& db);    // "<db>.peer": where it a
 // file system.
 std::string ImportRunsDir(const std::string& db);     // sorted runs
 std::string ImportStagingDir(const std::string& db);  // a new database being built
+// What an import's reservation is the role of (its lock: "<db>.import.owner").
+std::string ImportReservationPath(const std::string& db);
 
 // The --shell prompt's history, in the site directory (--dir).
 std::string ShellHistoryFile(const std::string& site_dir);

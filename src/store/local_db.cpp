@@ -258,13 +258,14 @@ Result<std::string> LocalDb::SwapIn(const std::string& new_dir_given, bool refre
       return Status::Unavailable("'" + predecessor_->CurrentPath() + "' is still being carried " +
                                  "into the database: try again when the log says it is done");
     }
+    auto new_identity = private_files::IdentityOf(new_dir);
+    if (new_identity.ok() && ToIdentity(new_identity.value()) == current_->identity()) {
+      return Status::InvalidArgument("'" + new_dir + "' is the database served now");
+    }
     auto new_lock = PathLock::Take(new_dir);
     if (!new_lock.ok()) return new_lock.status();
     auto fresh = OpenAt(new_dir);
     if (!fresh.ok()) return fresh.status();
-    if (fresh.value()->identity() == current_->identity()) {
-      return Status::InvalidArgument("'" + new_dir + "' is the database served now");
-    }
     const std::string old_path =
         options_.path + (refresh ? ".before-refresh-" : ".replaced-") + Timestamp();
     if (Status marked = MarkCarryFrom(*fresh.value(), current_->identity(), old_path);

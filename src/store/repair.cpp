@@ -42,6 +42,27 @@ size_t CountLostTables(const std::string& db) {
 
 }  // namespace
 
+namespace {
+
+class PathReservation final : public ImportReservation {
+ public:
+  explicit PathReservation(std::unique_ptr<PathLock> lock) : lock_(std::move(lock)) {}
+
+ private:
+  std::unique_ptr<PathLock> lock_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ImportReservation>> ReserveImport(const std::string& db) {
+  auto lock = PathLock::Take(db_files::ImportReservationPath(db));
+  if (!lock.ok()) {
+    if (lock.status().code() != Code::kUnavailable) return lock.status();
+    return Status::Unavailable("another import into '" + db + "' is under way: wait for it to end");
+  }
+  return std::unique_ptr<ImportReservation>(new PathReservation(std::move(lock).value()));
+}
+
 Status AdoptTables(const std::string& staging_dir) {
   auto role = PathLock::Take(staging_dir);
   if (!role.ok()) return role.status();
