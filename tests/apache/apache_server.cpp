@@ -407,4 +407,18 @@ std::vector<pid_t> ApacheServer::AppPids() const {
   return out;
 }
 
+RunResult ApacheServer::RunAsSiteUser(const std::vector<std::string>& args,
+                                      const std::string& input) const {
+  std::vector<std::string> all = {"--dir", app_dir_};
+  all.insert(all.end(), args.begin(), args.end());
+  std::string program = binary_path_;
+  if (::geteuid() == 0) {
+    all.insert(all.begin(), {"--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
+                             "--clear-groups", binary_path_});
+    program = "/usr/bin/setpriv";
+  }
+  return RunProgram(program, all, {"PATH=/usr/bin:/bin"}, input, 300000, app_dir_,
+                    input.empty() ? "/dev/null" : "");
+}
+
 }  // namespace gosl::test

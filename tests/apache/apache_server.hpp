@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
 
 namespace gosl::test {
@@ -66,6 +67,11 @@ class ApacheServer {
   // Filesystem path of the app directory (binary, .htaccess, config.ini, slkvdb/, gosl.log).
   const std::string& app_dir() const { return app_dir_; }
   const std::string& user() const { return user_; }
+  uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
+  // Runs the app's binary from the command line as the site's user (as the
+  // owner does over SSH): `--dir app_dir()` then args, stdin input.
+  RunResult RunAsSiteUser(const std::vector<std::string>& args, const std::string& input = "") const;
   pid_t apache_pid() const { return pid_; }
 
   std::string ErrorLog() const;  // Apache's error log so far

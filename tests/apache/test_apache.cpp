@@ -2,6 +2,9 @@
 // the shipped .htaccess: SPEC's API table, the files it hides, oversize
 // bodies, other methods, and several mod_fcgid processes sharing one database
 // through bursts, a graceful restart and idle kills.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -192,23 +195,41 @@ std::vector<std::string> PrivateTargets(const ApacheServer& apache) {
   for (const auto& entry : std::filesystem::directory_iterator(apache.app_dir() + "/slkvdb")) {
     targets.push_back("/name2key/slkvdb/" + entry.path().filename().string());
   }
+  // What the documented procedures leave beside it, and any other file.
+  for (const char* other : {"slkvdb.replaced-20261127-120000/CURRENT",
+                            "slkvdb.replaced-20261127-120000/", "slkvdb.old/CURRENT", "slkvdb.owner",
+                            "slkvdb.import.owner", "gosl.log.lock", "name2key.csv.gz",
+                            "backup-2026-11-27.csv.bz2", "readme.txt"}) {
+    targets.push_back(std::string("/name2key/") + other);
+  }
   return targets;
 }
 
-// Readable files Apache would serve if nothing forbade them, plus a control file it must serve.
+// Readable files Apache would serve if nothing forbade them.
 void AddPrivateFiles(const ApacheServer& apache) {
-  WriteFile(apache.app_dir() + "/gosl.1.log", "rotated log line\n");
-  WriteFile(apache.app_dir() + "/.gosl_history", "mini\n");
-  WriteFile(apache.app_dir() + "/readme.txt", "public");
-  if (apache.AppLog().empty()) WriteFile(apache.app_dir() + "/gosl.log", "log line\n");
+  const std::string& dir = apache.app_dir();
+  WriteFile(dir + "/gosl.1.log", "rotated log line\n");
+  WriteFile(dir + "/.gosl_history", "mini\n");
+  WriteFile(dir + "/readme.txt", "public");
+  std::filesystem::create_directories(dir + "/slkvdb.replaced-20261127-120000");
+  std::filesystem::create_directories(dir + "/slkvdb.old");
+  for (const char* file : {"slkvdb.replaced-20261127-120000/CURRENT", "slkvdb.old/CURRENT",
+                           "slkvdb.owner", "slkvdb.import.owner", "gosl.log.lock", "name2key.csv.gz",
+                           "backup-2026-11-27.csv.bz2"}) {
+    WriteFile(dir + "/" + file, "private\n");
+  }
+  if (apache.AppLog().empty()) WriteFile(dir + "/gosl.log", "log line\n");
+  // Readable by Apache itself, as on a host where it runs as the site's user.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    ::chmod(entry.path().c_str(), entry.is_directory() ? 0755 : 0644);
+    if (::geteuid() == 0) ::lchown(entry.path().c_str(), apache.uid(), apache.gid());
+  }
 }
 
 void CheckPrivateFilesRefused(const ApacheServer& apache) {
   AddPrivateFiles(apache);
-  // Control: a plain file in the same directory is served, so the 403s come from the rules.
-  const HttpReply control = HttpRequest(apache.port(), "GET", "/name2key/readme.txt");
-  CHECK(control.status == 200);
-  CHECK(control.body == "public");
+  // Deny by default: only the program is served, whatever else lies beside it.
+  CHECK(HttpRequest(apache.port(), "GET", apache.app_url() + "?name=mini").body == kMiniKey);
   for (const std::string& target : PrivateTargets(apache)) {
     INFO("GET " << target);
     CHECK(HttpRequest(apache.port(), "GET", target).status == 403);

@@ -1,0 +1,98 @@
+// Operating the database behind a real Apache + mod_fcgid while it serves
+// (issue 12): a replacement by the one command and a backup, with
+// registrations and lookups arriving through Apache without pause.
+#include <filesystem>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "../support/api_cases.hpp"
+#include "../support/files.hpp"
+#include "../support/http_client.hpp"
+#include "../support/keys.hpp"
+#include "../support/traffic.hpp"
+#include "apache_server.hpp"
+
+namespace gosl::test {
+namespace {
+
+ApacheOptions SeededOpen() {
+  ApacheOptions options;
+  options.extra_config = "FcgidMaxProcessesPerClass 4\n";
+  options.prepare_database = [](const std::string& db_path) { SeedApiDatabase(db_path); };
+  options.config_ini = "[options]\nwrites = open\nregistrationsPerMinute = 0\n";
+  return options;
+}
+
+Traffic::Send ThroughApache(const ApacheServer& apache) {
+  return [&apache](const std::string& query, int) {
+    return HttpRequest(apache.port(), "GET", apache.app_url() + "?" + query, "", {}, 30000);
+  };
+}
+
+const std::vector<std::pair<std::string, std::string>> kStable = {
+    {"key=" + kLegacyKey, "Legacy Linden"}, {"name=mini", kMiniKey}};
+
+}  // namespace
+
+TEST_CASE("--replace under Apache: every process serves the new database, nothing is lost",
+          "[apache][live]") {
+  ApacheServer apache(SeededOpen());
+  std::string csv = kLegacyKey + ",Legacy Linden\n";
+  for (int i = 0; i < 5000; ++i) csv += TestKey(i, 0x0a9ac4e0) + ",Apache" + std::to_string(i) + " Resident\n";
+  WriteFile(apache.app_dir() + "/upload.csv", csv);
+  RunResult built =
+      apache.RunAsSiteUser({"--import", apache.app_dir() + "/upload.csv", "--databaseName", "slkvdb.new"});
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+
+  std::vector<std::pair<std::string, std::string>> acknowledged;
+  {
+    Traffic traffic(ThroughApache(apache), kStable, 0x21000000, 4);
+    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 20; }, 20000, 10));
+    RunResult replaced = apache.RunAsSiteUser({"--replace", apache.app_dir() + "/slkvdb.new"});
+    INFO(replaced.err);
+    CHECK(replaced.exit_code == 0);
+    // Every connection, whichever process mod_fcgid hands it to.
+    for (int i = 0; i < 20; ++i) {
+      CHECK(HttpRequest(apache.port(), "GET", apache.app_url() + "?name=Apache7").body ==
+            TestKey(7, 0x0a9ac4e0));
+    }
+    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 80; }, 20000, 10));
+    traffic.Stop();
+    INFO(traffic.Errors());
+    CHECK(traffic.error_count() == 0);
+    acknowledged = traffic.Acknowledged();
+  }
+  CHECK(apache.Stop());
+  // With nothing serving, the command line reads the database itself.
+  std::string keys;
+  for (const auto& pair : acknowledged) keys += pair.second + "\n";
+  const std::string answers = apache.RunAsSiteUser({"--shell"}, keys + kMiniKey + "\n").out;
+  size_t missing = 0;
+  for (const auto& [name, key] : acknowledged) missing += answers.find("'" + name + "'") == std::string::npos;
+  CHECK(missing == 0);
+  CHECK(answers.find("'Mini Resident'") != std::string::npos);  // carried from the old one
+}
+
+TEST_CASE("--export under Apache holds every pair answered before it began", "[apache][live]") {
+  ApacheServer apache(SeededOpen());
+  Traffic traffic(ThroughApache(apache), kStable, 0x22000000, 4);
+  REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 50; }, 20000, 10));
+  const auto before = traffic.Acknowledged();
+  RunResult exported = apache.RunAsSiteUser({"--export", apache.app_dir() + "/backup.csv"});
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= before.size() + 20; }, 20000, 10));
+  traffic.Stop();
+  INFO(traffic.Errors());
+  CHECK(traffic.error_count() == 0);
+  const std::string csv = ReadFile(apache.app_dir() + "/backup.csv");
+  size_t missing = 0;
+  for (const auto& [name, key] : before) missing += csv.find(key + "," + name + "\n") == std::string::npos;
+  CHECK(missing == 0);
+  // Apache never serves the backup left in its directory.
+  CHECK(HttpRequest(apache.port(), "GET", apache.app_prefix() + "backup.csv").status == 403);
+}
+
+}  // namespace gosl::test
