@@ -7,6 +7,7 @@
 #   make bench       figures against the SPEC budgets (1 M and 10 M generated records), release binary
 #   make fuzz        libFuzzer on the request path, the CSV line parser and the peer wire (FUZZ_SECONDS each, 60)
 #   make release     dist/gosl-basics.fcgi: fully static, stripped, the file you upload
+#   make previous    build/previous/: the previous release built from its commit (upgrade tests)
 #   make dist        dist/gosl-basics-VERSION-linux-x86_64.tar.gz: binary, .htaccess, config, LSL
 #   make clean       removes build/ and the binary
 # V=1 shows full commands. Each flavour builds in build/<flavour>/, so
@@ -62,7 +63,7 @@ else
   SAY := @printf '  %-6s %s\n'
 endif
 
-.PHONY: all run test check asan bench deps clean binary tests-binary release dist fuzz
+.PHONY: all run test check asan bench deps clean binary tests-binary release dist fuzz previous
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -82,9 +83,13 @@ $(B)/%.o: %.cpp
 	$(SAY) CXX $<
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-# Tests run the binary of their own flavour.
+# Tests run the binary of their own flavour, and the previous release's
+# (built from its commit by `make previous`) beside it.
+PREVIOUS_COMMIT := e0c0739d6bb9af84bdef1fd1ef1e6a62645f6031
+PREVIOUS_BINARY := $(CURDIR)/build/previous/gosl-basics.fcgi
 $(B)/tests/%.o: CPPFLAGS += -DGOSL_TEST_BINARY='"$(CURDIR)/$(B)/$(BINARY)"' \
-                            -DGOSL_SOURCE_DIR='"$(CURDIR)"'
+                            -DGOSL_SOURCE_DIR='"$(CURDIR)"' \
+                            -DGOSL_PREVIOUS_BINARY='"$(PREVIOUS_BINARY)"'
 
 $(B)/gosl-tests: $(LIB_OBJS) $(TEST_OBJS)
 	$(SAY) LINK $@
@@ -118,7 +123,12 @@ check: tests-binary
 asan:
 	$(MAKE) FLAVOUR=asan check
 
+# The previous release (0.2.0), for the tests of an upgrade on a live site.
+previous:
+	@scripts/build-previous.sh $(PREVIOUS_COMMIT) build/previous
+
 test: deps
+	$(MAKE) previous
 	$(MAKE) release
 	$(MAKE) FLAVOUR=dev check
 	$(MAKE) FLAVOUR=asan check

@@ -5,7 +5,7 @@
 
 namespace gosl {
 
-inline constexpr const char* kVersion = "0.2.0";
+inline constexpr const char* kVersion = "0.3.0";
 
 // Several lines: version, build date and linkage, and the version of every
 // library linked in (a static binary carries them all; this says which).

@@ -1,6 +1,10 @@
 // Operating the database behind a real Apache + mod_fcgid while it serves
 // (issue 12): a replacement by the one command and a backup, with
 // registrations and lookups arriving through Apache without pause.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <set>
 
@@ -93,6 +97,69 @@ TEST_CASE("--export under Apache holds every pair answered before it began", "[a
   CHECK(missing == 0);
   // Apache never serves the backup left in its directory.
   CHECK(HttpRequest(apache.port(), "GET", apache.app_prefix() + "backup.csv").status == 403);
+}
+
+}  // namespace gosl::test
+
+namespace gosl::test {
+
+TEST_CASE("a new binary uploaded over the old under traffic: both serve, then the new alone, nothing lost",
+          "[apache][upgrade]") {
+  const std::string previous = GOSL_PREVIOUS_BINARY;
+  if (access(previous.c_str(), X_OK) != 0) {
+    WARN("not tested: no previous release at " << previous << " (make previous)");
+    return;
+  }
+  ApacheOptions options = SeededOpen();
+  options.binary = previous;
+  // Old processes idle out within seconds of their last request.
+  options.extra_config += "FcgidIdleTimeout 3\nFcgidIdleScanInterval 1\nFcgidMinProcessesPerClass 0\n";
+  ApacheServer apache(options);
+  std::vector<std::pair<std::string, std::string>> acknowledged;
+  {
+    Traffic traffic(ThroughApache(apache), kStable, 0x35000000, 4);
+    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 40; }, 20000, 10));
+    const std::vector<pid_t> old_pids = apache.AppPids();
+    REQUIRE(!old_pids.empty());
+    // As rsync uploads it: a temporary file, renamed into place.
+    const std::string target = apache.app_dir() + "/gosl-basics.fcgi";
+    std::filesystem::copy_file(GOSL_TEST_BINARY, target + ".tmp");
+    if (geteuid() == 0) REQUIRE(chown((target + ".tmp").c_str(), apache.uid(), apache.gid()) == 0);
+    std::filesystem::permissions(target + ".tmp", std::filesystem::perms(0755),
+                                 std::filesystem::perm_options::replace);
+    std::filesystem::rename(target + ".tmp", target);
+    const auto uploaded = std::chrono::steady_clock::now();
+    // The old processes serve on beside the new ones, then idle out.
+    const bool old_gone = WaitFor(
+        [&] {
+          for (pid_t pid : apache.AppPids()) {
+            if (std::find(old_pids.begin(), old_pids.end(), pid) != old_pids.end()) return false;
+          }
+          return true;
+        },
+        60000, 100);
+    CHECK(old_gone);
+    WARN("the two versions served side by side for "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                   uploaded).count()
+         << " ms (FcgidIdleTimeout 3 s here, 300 s by default); " << traffic.requests()
+         << " requests so far, " << traffic.error_count() << " errors");
+    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 200; }, 30000, 10));
+    traffic.Stop();
+    INFO(traffic.Errors());
+    CHECK(traffic.error_count() == 0);
+    acknowledged = traffic.Acknowledged();
+  }
+  CHECK(apache.AppLog().find("] INFO") != std::string::npos);
+  const std::string version = apache.RunAsSiteUser({"--version"}).out;
+  CHECK(version.find("0.3.0") != std::string::npos);  // the new binary is the one in place
+  CHECK(apache.Stop());
+  std::string keys;
+  for (const auto& pair : acknowledged) keys += pair.second + "\n";
+  const std::string answers = apache.RunAsSiteUser({"--shell"}, keys).out;
+  size_t missing = 0;
+  for (const auto& [name, key] : acknowledged) missing += answers.find("'" + name + "'") == std::string::npos;
+  CHECK(missing == 0);
 }
 
 }  // namespace gosl::test

@@ -33,8 +33,12 @@ void Site::WriteConfig(const std::string& ini) const { WriteFile(File("config.in
 std::string Site::Log() const { return ReadFile(File("gosl.log")); }
 
 int Site::Start(const std::vector<std::string>& args, int count) {
+  return StartBinary(GOSL_TEST_BINARY, args, count);
+}
+
+int Site::StartBinary(const std::string& binary, const std::vector<std::string>& args, int count) {
   const int first = static_cast<int>(processes_.size());
-  for (int i = 0; i < count; ++i) Launch(args);
+  for (int i = 0; i < count; ++i) Launch(args, binary);
   return first;
 }
 
@@ -90,9 +94,8 @@ RunResult Site::RunWithoutDir(const std::vector<std::string>& args,
                     input.empty() ? "/dev/null" : "");
 }
 
-int Site::Launch(std::vector<std::string> args) {
+int Site::Launch(std::vector<std::string> args, std::string binary) {
   args.insert(args.begin(), {"--dir", dir_});
-  std::string binary = GOSL_TEST_BINARY;
   if (run_as_ == RunAs::kNobodyIfRoot && geteuid() == 0) {
     HandToNobody();
     args.insert(args.begin(), {"--reuid=65534", "--regid=65534", "--clear-groups", binary});

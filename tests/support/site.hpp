@@ -50,6 +50,8 @@ class Site {
 
   // Starts `count` FastCGI processes with `--dir <site>` and `args`; returns the first one's index.
   int Start(const std::vector<std::string>& args = {}, int count = 1);
+  // The same with another binary (the previous release, in the upgrade tests).
+  int StartBinary(const std::string& binary, const std::vector<std::string>& args, int count = 1);
   // Starts `--server` on a free port as the next process; returns the port, REQUIREd to accept.
   int StartServer(const std::vector<std::string>& args = {});
   // Process i, counted in start order (servers included), to signal, stop or check.
@@ -87,7 +89,7 @@ class Site {
     std::unique_ptr<FastCgiProcess> process;
   };
 
-  int Launch(std::vector<std::string> args);
+  int Launch(std::vector<std::string> args, std::string binary = GOSL_TEST_BINARY);
   void HandToNobody() const;
   const Process& At(int i) const;
 
