@@ -174,7 +174,7 @@ run: deps $(BINARY) $(B)/tools/gen_whatcsv
 	scripts/run-demo.sh $(B)
 
 # Measures the binary users upload (build/release: static, -O2, no asserts).
-bench: deps $(B)/tools/gen_whatcsv $(B)/bench/bench_lookup
+bench: deps $(B)/tools/gen_whatcsv $(B)/bench/bench_lookup $(B)/bench/bench_live
 	$(MAKE) FLAVOUR=release binary
 	scripts/bench.sh $(B) build/release
 

@@ -35,6 +35,8 @@ for N in ${BENCH_SIZES:-1000000 10000000}; do
     printf "import peak RSS: %.1f MB (budget: <= 64 MB)\n", r / 1024
     printf "database size: %.1f MB = %.3f x the CSV (budget: <= 1.000)\n", d / 1e6, d / c }'
   "$B/bench/bench_lookup" "$(pwd)/$DB/slkvdb" "$CSV" "$BIN"
+  echo "operations on a copy while two processes serve it:"
+  "$B/bench/bench_live" "$(pwd)/$DB/slkvdb" "$(pwd)/$CSV" "$BIN"
 done
 
 # Through a private Apache + mod_fcgid on 127.0.0.1, on the 1 M-record

@@ -134,8 +134,7 @@ void LocalDb::ResumeCarry() {
   const std::string where = DecodeCarryFrom(marker.value(), from) ? FindDirectory(from, options_.path) : "";
   auto lock = where.empty() ? Result<std::unique_ptr<PathLock>>(Status::NotFound(""))
                             : PathLock::Take(where);
-  bool held = false;
-  auto old = lock.ok() ? Database::Open({where, options_.memory_budget_mb, false, options_.env}, held)
+  auto old = lock.ok() ? OpenAt(where, /*carried=*/true)
                        : Result<std::unique_ptr<Database>>(lock.status());
   if (!old.ok()) {
     log::Warning("database '" + options_.path + "': the database it replaced ('" +
@@ -180,23 +179,19 @@ DatabaseIdentity LocalDb::FollowPath(bool force) {
   if (!current_ || ToIdentity(at_path.value()) == current_->identity()) return served;
   if (predecessor_ || ToIdentity(at_path.value()) == refused_identity_) return current_->identity();
   const std::string old_path = current_->CurrentPath();
+  // Lookups wait the few milliseconds this takes: without /proc the served
+  // database would meanwhile read the new directory's files by its names.
+  std::unique_lock<std::shared_mutex> exclusive(state_);
+  std::shared_ptr<Database> old = std::move(current_);
+  if (!old->follows_moves()) old = ForCarrying(std::move(old), old_path);
   auto fresh = OpenAt(options_.path);
   if (!fresh.ok()) {
     refused_identity_ = ToIdentity(at_path.value());
     log::Error("database '" + options_.path + "' was replaced by a directory that cannot be " +
                "served (" + fresh.status().message() + "); the one moved to '" + old_path +
                "' is served meanwhile");
-    return current_->identity();
-  }
-  std::shared_ptr<Database> old = current_;
-  if (!old->follows_moves()) {
-    // Without /proc, LevelDB would read and write the new directory's files
-    // under the old one's names: close it, and open it where it went.
-    std::unique_lock<std::shared_mutex> exclusive(state_);
-    current_.reset();
-    old.reset();
-    auto reopened = OpenAt(old_path);
-    if (reopened.ok()) old = std::move(reopened).value();
+    current_ = std::move(old);
+    return current_ ? current_->identity() : served;
   }
   if (old) {
     log::Notice("database '" + options_.path + "' was replaced: serving the new one, carrying " +
@@ -204,7 +199,9 @@ DatabaseIdentity LocalDb::FollowPath(bool force) {
     if (Status marked = MarkCarryFrom(*fresh.value(), old->identity(), old_path); !marked.ok()) {
       log::Error("database '" + options_.path + "': " + marked.message());
     }
-  } else {
+    if (old->follows_moves()) old = ForCarrying(std::move(old), old_path);
+  }
+  if (!old) {
     log::Error("database '" + options_.path + "' was replaced; the one moved to '" + old_path +
                "' cannot be opened there: what it knew is not carried");
   }
@@ -212,9 +209,24 @@ DatabaseIdentity LocalDb::FollowPath(bool force) {
   return current_->identity();
 }
 
-Result<std::unique_ptr<Database>> LocalDb::OpenAt(const std::string& path) const {
+Result<std::unique_ptr<Database>> LocalDb::OpenAt(const std::string& path, bool carried) const {
   bool held = false;
-  return Database::Open({path, options_.memory_budget_mb, false, options_.env}, held);
+  // A database being carried from is read once through, and looked up
+  // only for what the new one lacks: the least cache there is, so that the
+  // serving process stays within its budget with two databases open.
+  return Database::Open(
+      {path, carried ? kCarriedBudgetMb : options_.memory_budget_mb, false, options_.env}, held);
+}
+
+std::shared_ptr<Database> LocalDb::ForCarrying(std::shared_ptr<Database> old,
+                                               const std::string& old_path) const {
+  if (old.use_count() != 1) return old;  // an export still reads it: as it is
+  old.reset();
+  auto reopened = OpenAt(old_path, /*carried=*/true);
+  if (reopened.ok()) return std::move(reopened).value();
+  log::Error("database '" + options_.path + "': the replaced one cannot be opened at '" + old_path +
+             "': " + reopened.status().message());
+  return nullptr;
 }
 
 // Written before the swap: a process that dies in the middle leaves the
@@ -230,11 +242,8 @@ Status LocalDb::MarkCarryFrom(Database& fresh, const DatabaseIdentity& old_ident
 void LocalDb::TakeOver(std::shared_ptr<Database> fresh, std::shared_ptr<Database> old,
                        const std::string& old_path, bool refresh) {
   auto old_lock = old ? PathLock::Take(old_path) : Result<std::unique_ptr<PathLock>>(Status::NotFound(""));
-  {
-    std::unique_lock<std::shared_mutex> exclusive(state_);
-    predecessor_ = std::move(old);
-    current_ = std::move(fresh);
-  }
+  predecessor_ = std::move(old);
+  current_ = std::move(fresh);
   predecessor_lock_ = old_lock.ok() ? std::move(old_lock).value() : nullptr;
   refused_identity_ = {};
   // Peers find the new directory's mark file at the path: they forget.
@@ -273,33 +282,30 @@ Result<std::string> LocalDb::SwapIn(const std::string& new_dir_given, bool refre
       return marked;
     }
     std::shared_ptr<Database> served(std::move(fresh).value());
-    std::shared_ptr<Database> old;
-    {
-      // Lookups wait the few milliseconds of the swap.
-      std::unique_lock<std::shared_mutex> exclusive(state_);
-      const bool follow = served->follows_moves() && current_->follows_moves();
-      if (!follow) {
-        served.reset();  // closed before their names change (no /proc)
-        current_.reset();
+    // Lookups wait the few milliseconds of the swap.
+    std::unique_lock<std::shared_mutex> exclusive(state_);
+    const bool follow = served->follows_moves() && current_->follows_moves();
+    if (!follow) {
+      served.reset();  // closed before their names change (no /proc)
+      current_.reset();
+    }
+    Status swapped = SwapDirectories(new_dir, old_path);
+    if (!follow) {
+      // Reopened under their new names (the old one under its own when the
+      // swap failed).
+      auto now_served = OpenAt(options_.path);
+      if (!now_served.ok()) {
+        return Status::IOError("cannot reopen the database: " + now_served.status().message());
       }
-      Status swapped = SwapDirectories(new_dir, old_path);
-      if (follow) {
-        if (!swapped.ok()) return swapped;
-        old = current_;
-      } else {
-        // Reopened under their new names (the old one under its own when
-        // the swap failed).
-        auto now_served = OpenAt(options_.path);
-        if (now_served.ok()) current_ = std::move(now_served).value();
-        if (!swapped.ok()) return swapped;
-        auto replaced = OpenAt(old_path);
-        if (!current_ || !replaced.ok()) {
-          return Status::IOError("swapped in, but cannot reopen: " +
-                                 (current_ ? replaced.status() : now_served.status()).message());
-        }
-        served = current_;
-        old = std::move(replaced).value();
-      }
+      served = std::move(now_served).value();
+      if (!swapped.ok()) current_ = std::move(served);
+    }
+    if (!swapped.ok()) return swapped;
+    std::shared_ptr<Database> old = std::move(current_);
+    old = follow ? ForCarrying(std::move(old), old_path) : nullptr;
+    if (!old) {
+      auto replaced = OpenAt(old_path, /*carried=*/true);
+      if (replaced.ok()) old = std::move(replaced).value();
     }
     log::Notice("database '" + options_.path + "': '" + new_dir + "' swapped in; the one it " +
                 "replaces is at '" + old_path + "' and is carried into it");

@@ -83,11 +83,17 @@ class LocalDb final : public CarryTarget {
 
   // Requires: open_mutex_ held.
   Status OpenLocked(bool& lock_held_elsewhere);
-  Result<std::unique_ptr<Database>> OpenAt(const std::string& path) const;
+  Result<std::unique_ptr<Database>> OpenAt(const std::string& path, bool carried = false) const;
+  // The replaced database, now at old_path, reopened with a carried one's
+  // small cache (unless an export still reads it); null when it cannot be.
+  std::shared_ptr<Database> ForCarrying(std::shared_ptr<Database> old,
+                                        const std::string& old_path) const;
+  static constexpr size_t kCarriedBudgetMb = 4;
   static Status MarkCarryFrom(Database& fresh, const DatabaseIdentity& old_identity,
                               const std::string& old_path);
   // Makes fresh the database served and old (now at old_path) its
-  // predecessor, and starts carrying. Requires: open_mutex_ held.
+  // predecessor, and starts carrying. Requires: open_mutex_ held and state_
+  // held exclusively.
   void TakeOver(std::shared_ptr<Database> fresh, std::shared_ptr<Database> old,
                 const std::string& old_path, bool refresh);
   Status SwapDirectories(const std::string& new_dir, const std::string& old_path);
