@@ -57,7 +57,6 @@ TEST_CASE("the Go program's option names work on the command line", "[config]") 
   CHECK(config.port == 8080);
   CHECK(config.DatabasePath() == "/srv/site/other");
   CHECK(config.log_level == log::Level::kWarning);
-  CHECK(config.batch_records == 500);
   CHECK(config.progress_records == 7);
   CHECK(config.import_file == "export.csv");
 }

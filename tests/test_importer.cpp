@@ -27,7 +27,6 @@ Result<ImportStats> Import(const std::string& file, Store& store) {
   ImportOptions options;
   options.file = file;
   options.sort_memory_mb = 2;  // several runs even for small files
-  options.batch_records = 100;
   return ImportCsv(options, store);
 }
 

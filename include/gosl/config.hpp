@@ -47,7 +47,6 @@ struct Config {
   std::string replace_dir;           // --replace: a database directory to serve instead
   bool create = false;               // --create: make an empty database when there is none
   bool repair = false;               // --repair: RepairDB, then exit
-  size_t batch_records = 0;          // --batchblock: records per committed batch
   size_t progress_records = 0;       // --loopbatch: a progress line every N records
 
   bool server = false;               // --server: standalone HTTP

@@ -18,7 +18,6 @@ namespace gosl {
 
 struct ImportOptions {
   std::string file;
-  size_t batch_records = 10000;      // records per committed batch into an existing database
   size_t progress_records = 100000;  // a log line every N lines
   std::string grid = "Production";   // W-Hat's export is Second Life's main grid
   size_t sort_memory_mb = 8;         // held by the sorted runs; the rest of the import is smaller

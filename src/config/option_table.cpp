@@ -105,8 +105,8 @@ const std::vector<Row> kRows = {
      "rebuild a damaged database from what can be read (stop the service first), then exit",
      kCommand, [](const Value& v, const Source&, Config& c) { c.repair = v.flag; }},
     {"batchblock,b", "config.BATCH_BLOCK", Kind::kNumber, 1, 1000000, "10000", "10000",
-     "records per committed batch during --import", kCommand,
-     [](const Value& v, const Source&, Config& c) { c.batch_records = static_cast<size_t>(v.number); }},
+     "accepted and ignored: the Go program's setting (an import writes table files, not batches)",
+     kCommand, [](const Value&, const Source&, Config&) {}},
     {"loopbatch,l", "config.loopBatch", Kind::kNumber, 1, 1000000000, "100000", "100000",
      "log a progress line every N records during --import", kCommand,
      [](const Value& v, const Source&, Config& c) {
