@@ -67,8 +67,11 @@ class LocalDb final : public CarryTarget {
   Result<std::string> SwapIn(const std::string& new_dir, bool refresh);
 
   // Calls emit with what an export holds (Store::Export), from a snapshot
-  // taken now. kUnavailable while a swap is being carried.
-  Status Export(const ExportVisitor& emit);
+  // taken now, and still_going every kExportProgressEntries entries read
+  // (long stretches of entries emit nothing). kUnavailable while a swap is
+  // being carried.
+  Status Export(const ExportVisitor& emit, const std::function<Status()>& still_going = {});
+  static constexpr int kExportProgressEntries = 10000;
 
   // Bulk and maintenance access to the database served.
   Status Write(leveldb::WriteBatch* writes, bool sync);

@@ -161,7 +161,7 @@ Result<std::vector<AvatarRecord>> LocalDb::AnswerOpen(const PeerRequest& request
   return Status::InvalidArgument("unknown peer request");
 }
 
-Status LocalDb::Export(const ExportVisitor& emit) {
+Status LocalDb::Export(const ExportVisitor& emit, const std::function<Status()>& still_going) {
   std::shared_ptr<Database> db;
   {
     std::shared_lock<std::shared_mutex> in_use(state_);
@@ -174,11 +174,16 @@ Status LocalDb::Export(const ExportVisitor& emit) {
   if (!db) return Status::Unavailable("database '" + options_.path + "' is being reopened");
   // Everything answered before now, nothing written after: one snapshot.
   const leveldb::Snapshot* snapshot = db->raw()->GetSnapshot();
+  int64_t entries_read = 0;
+  const auto progress = [&] {
+    return (++entries_read % kExportProgressEntries != 0 || !still_going) ? Status::OK() : still_going();
+  };
   // Older names of a key first, each key with its newest name last, as an
   // import takes the last line for a key (exporter.hpp).
   Status status = db->Scan(
       kNamePrefix,
       [&](std::string_view key, std::string_view value) {
+        if (Status s = progress(); !s.ok()) return s;
         auto by_name = DecodeNameEntry(LookupOfNameKey(key), value);
         if (!by_name.ok()) return by_name.status();
         auto current = db->FindKey(by_name->key, snapshot);

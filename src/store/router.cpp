@@ -45,13 +45,25 @@ PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::Chunk
     }
     case PeerOp::kExport: {
       std::vector<std::pair<AvatarRecord, bool>> chunk;
-      Status exported = local_.Export([&](const AvatarRecord& record, bool earlier_name) {
-        chunk.emplace_back(record, earlier_name);
-        if (chunk.size() < kExportChunkRecords) return Status::OK();
+      auto last_sent = std::chrono::steady_clock::now();
+      const auto send_chunk = [&] {
         const bool sent = send(chunk);
         chunk.clear();
+        last_sent = std::chrono::steady_clock::now();
         return sent ? Status::OK() : Status::Unavailable("the exporting process is gone");
-      });
+      };
+      Status exported = local_.Export(
+          [&](const AvatarRecord& record, bool earlier_name) {
+            chunk.emplace_back(record, earlier_name);
+            return chunk.size() < kExportChunkRecords ? Status::OK() : send_chunk();
+          },
+          // Older names are few: scanning past millions of current ones
+          // sends nothing for minutes, so the exporter hears (an empty
+          // chunk) that the owner is still at it.
+          [&] {
+            return std::chrono::steady_clock::now() - last_sent < kExportKeepAlive ? Status::OK()
+                                                                                  : send_chunk();
+          });
       if (exported.ok() && !chunk.empty() && !send(chunk)) {
         exported = Status::Unavailable("the exporting process is gone");
       }
