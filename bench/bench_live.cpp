@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,10 +35,18 @@ using gosl::test::CgiParams;
 using gosl::test::FastCgiProcess;
 using gosl::test::FastCgiRequest;
 
-void Fail(const std::string& what) {
-  std::fprintf(stderr, "bench_live: %s\n", what.c_str());
-  std::exit(1);
-}
+// Thrown, not exit(): the serving processes are stopped on the way out.
+[[noreturn]] void Fail(const std::string& what) { throw std::runtime_error(what); }
+
+// Stops a probe thread however its scope is left.
+struct StopAndJoin {
+  std::atomic<bool>& stop;
+  std::thread& thread;
+  ~StopAndJoin() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+};
 
 std::vector<std::string> Queries(const std::string& csv_path, size_t count) {
   std::ifstream in(csv_path);
@@ -116,7 +125,7 @@ std::pair<double, long> RunCommand(const std::string& binary, const std::vector<
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   if (argc != 4) Fail("usage: bench_live DB_DIR CSV BINARY");
   const std::string db_path = argv[1], csv = argv[2], binary = argv[3];
   const std::vector<std::string> queries = Queries(csv, 20000);
@@ -147,6 +156,10 @@ int main(int argc, char** argv) {
         std::system(("cp -a " + site + "/slkvdb " + work.File("copy")).c_str()) != 0) {
       Fail("cannot copy the database");
     }
+    // Each operation's own peak: the kernel's peak RSS starts again from now.
+    for (const auto& process : serving) {
+      std::ofstream("/proc/" + std::to_string(process->pid()) + "/clear_refs") << "5";
+    }
     std::atomic<bool> stop{false};
     Latency before;
     std::thread warm([&] { before = Probe(sockets, queries, stop); });
@@ -156,20 +169,33 @@ int main(int argc, char** argv) {
     stop = false;
     Latency during;
     std::thread probe([&] { during = Probe(sockets, queries, stop); });
-    std::vector<std::string> args = {"--dir", site};
-    args.insert(args.end(), op.args.begin(), op.args.end());
-    args.insert(args.end(), {"--debug", "WARNING"});
-    const auto [seconds, peak_kb] = RunCommand(binary, args);
-    stop = true;
-    probe.join();
+    std::pair<double, long> measured;
+    {
+      StopAndJoin probing{stop, probe};
+      std::vector<std::string> args = {"--dir", site};
+      args.insert(args.end(), op.args.begin(), op.args.end());
+      args.insert(args.end(), {"--debug", "WARNING"});
+      measured = RunCommand(binary, args);
+    }
+    const auto [seconds, peak_kb] = measured;
     std::printf("%s %6.1f s, peak RSS %5.1f MB; lookups before: median %5.0f us p99 %6.0f us; "
                 "during: median %5.0f us p99 %6.0f us (%zu requests, %zu errors)\n",
                 op.what, seconds, peak_kb / 1024.0, before.median_us, before.p99_us,
                 during.median_us, during.p99_us, during.requests, during.errors);
-  }
-  for (size_t i = 0; i < serving.size(); ++i) {
-    std::printf("serving process %zu: VmHWM %.1f MB (budget: <= 32 MB)\n", i,
-                StatusField(serving[i]->pid(), "VmHWM:") / 1024.0);
+    std::printf("  serving processes' peak RSS meanwhile (budget: <= 32 MB each):");
+    for (const auto& process : serving) {
+      std::printf(" %.1f MB", StatusField(process->pid(), "VmHWM:") / 1024.0);
+    }
+    std::printf("\n");
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_live: %s\n", e.what());
+    return 1;
+  }
 }

@@ -133,4 +133,35 @@ TEST_CASE("damaged table bytes (injected) answer 503 naming --repair, never a wr
   CHECK(s.Logged("is damaged") == 1);
 }
 
+TEST_CASE("a full disk (injected) refuses a database swapped in, and changes nothing",
+          "[store][faults][live]") {
+  FaultySite s;
+  const std::string upload = s.dir.File("slkvdb.new");
+  {
+    StoreOptions options{upload};
+    Store fresh(options);
+    REQUIRE(fresh.Record(AvatarName::Parse("Only New").value(), Uuid::Parse(test::kUnknownKey).value(),
+                         kMainGrid)
+                .ok());
+  }
+  REQUIRE(s.Get("name=Before+Swap&key=" + test::TestKey(1, 0x5a0)).status == 200);
+
+  s.env.FailWrites(ENOSPC);
+  auto refused = s.store->SwapIn(upload, /*refresh=*/false);
+  REQUIRE_FALSE(refused.ok());
+  INFO(refused.status().message());
+  CHECK(refused.status().message().find("No space left on device") != std::string::npos);
+  CHECK(std::filesystem::exists(upload + "/CURRENT"));  // still where it was
+  CHECK(s.Get("name=mini").body == test::kMiniKey);      // the old one serves
+  CHECK(s.Get("name=Only+New").body == std::string(kNilUuidText));
+
+  s.env.FailWrites(0);  // space again: the same swap goes through
+  auto swapped = s.store->SwapIn(upload, /*refresh=*/false);
+  INFO((swapped.ok() ? swapped.value() : swapped.status().message()));
+  REQUIRE(swapped.ok());
+  CHECK(s.Get("name=Only+New").body == test::kUnknownKey);
+  CHECK(s.Get("name=Before+Swap").body == test::TestKey(1, 0x5a0));  // carried
+  CHECK(s.Get("name=mini").body == test::kMiniKey);
+}
+
 }  // namespace gosl

@@ -19,6 +19,7 @@
 #include "gosl/bulk_load.hpp"
 #include "gosl/logging.hpp"
 #include "gosl/version.hpp"
+#include "store/block_cache.hpp"
 #include "store/db_files.hpp"
 #include "store/leveldb_status.hpp"
 #include "store/migrate_layout1.hpp"
@@ -275,6 +276,11 @@ Status Database::Scan(char prefix,
 }
 
 void Database::CompactAll() { db_->CompactRange(nullptr, nullptr); }
+
+void Database::LimitBlockCache(size_t bytes) {
+  BlockCache& cache = *caches_->block_cache;
+  cache.Limit(bytes == 0 ? cache.capacity() : bytes);
+}
 
 void AddRecord(leveldb::WriteBatch& batch, const AvatarName& name, const Uuid& key,
                std::string_view grid) {

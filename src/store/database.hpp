@@ -78,6 +78,9 @@ class Database {
   Status Scan(char prefix, const std::function<Status(std::string_view, std::string_view)>& visit,
               const leveldb::Snapshot* snapshot = nullptr) const;
   void CompactAll();
+  // Lowers the block cache to at most bytes while another database is open
+  // beside this one (block_cache.hpp); 0 gives it back its whole capacity.
+  void LimitBlockCache(size_t bytes);
 
  private:
   Database(std::string path, std::unique_ptr<DbCaches> caches, leveldb::DB* db,

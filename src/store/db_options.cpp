@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include <leveldb/cache.h>
 #include <leveldb/filter_policy.h>
 
+#include "store/block_cache.hpp"
 #include "store/store_env.hpp"
 
 namespace gosl {
@@ -35,7 +35,7 @@ leveldb::Options BaseOptions(leveldb::Env* env) {
 
 leveldb::Options ServingOptions(size_t memory_budget_mb, leveldb::Env* env, DbCaches& caches) {
   const size_t budget = std::max<size_t>(memory_budget_mb, 4) << 20;
-  caches.block_cache.reset(leveldb::NewLRUCache(budget / 3));
+  caches.block_cache = std::make_unique<BlockCache>(budget / 3);
   if (memory_budget_mb >= 48) caches.filter_policy.reset(leveldb::NewBloomFilterPolicy(10));
 
   leveldb::Options options = BaseOptions(env);

@@ -9,7 +9,6 @@
 #include <leveldb/options.h>
 
 namespace leveldb {
-class Cache;
 class FilterPolicy;
 }  // namespace leveldb
 
@@ -28,9 +27,11 @@ inline constexpr size_t kBlockBytes = 2048;
 // database in the process's RSS.
 leveldb::Options BaseOptions(leveldb::Env* env = nullptr);
 
+class BlockCache;
+
 // The caches of one open database, alive as long as it is.
 struct DbCaches {
-  std::unique_ptr<leveldb::Cache> block_cache;
+  std::unique_ptr<BlockCache> block_cache;
   std::unique_ptr<const leveldb::FilterPolicy> filter_policy;
   DbCaches();
   ~DbCaches();

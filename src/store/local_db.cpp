@@ -1,6 +1,7 @@
 #include "store/local_db.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -21,6 +22,10 @@
 
 namespace gosl {
 namespace {
+
+// A closed database's blocks were freed in small pieces among others: give
+// their pages back to the system, or the process keeps its peak for good.
+void GiveBackFreedPages() { ::malloc_trim(0); }
 
 namespace fs = std::filesystem;
 using namespace record_format;
@@ -152,9 +157,15 @@ void LocalDb::ResumeCarry() {
     predecessor_ = std::move(old).value();
   }
   predecessor_lock_ = std::move(lock).value();
-  if (carrier_.joinable()) carrier_.join();
   // A refresh's old database is removed once carried, a replaced one kept.
-  const bool refresh = where.find(".before-refresh-") != std::string::npos;
+  StartCarrying(/*refresh=*/where.find(".before-refresh-") != std::string::npos);
+}
+
+void LocalDb::StartCarrying(bool refresh) {
+  // Two databases open, the index blocks of both in memory: the served one
+  // gives up most of its block cache until the carry is done.
+  current_->LimitBlockCache(kCarryingCacheBytes);
+  if (carrier_.joinable()) carrier_.join();
   carrier_ = std::thread(&LocalDb::CarryLoop, this, predecessor_, refresh);
 }
 
@@ -222,6 +233,7 @@ std::shared_ptr<Database> LocalDb::ForCarrying(std::shared_ptr<Database> old,
                                                const std::string& old_path) const {
   if (old.use_count() != 1) return old;  // an export still reads it: as it is
   old.reset();
+  GiveBackFreedPages();  // its cache, before two databases are open
   auto reopened = OpenAt(old_path, /*carried=*/true);
   if (reopened.ok()) return std::move(reopened).value();
   log::Error("database '" + options_.path + "': the replaced one cannot be opened at '" + old_path +
@@ -248,9 +260,7 @@ void LocalDb::TakeOver(std::shared_ptr<Database> fresh, std::shared_ptr<Database
   refused_identity_ = {};
   // Peers find the new directory's mark file at the path: they forget.
   writes_.Bump();
-  if (!predecessor_) return;
-  if (carrier_.joinable()) carrier_.join();
-  carrier_ = std::thread(&LocalDb::CarryLoop, this, predecessor_, refresh);
+  if (predecessor_) StartCarrying(refresh);
 }
 
 Result<std::string> LocalDb::SwapIn(const std::string& new_dir_given, bool refresh) {
@@ -271,6 +281,17 @@ Result<std::string> LocalDb::SwapIn(const std::string& new_dir_given, bool refre
     if (new_identity.ok() && ToIdentity(new_identity.value()) == current_->identity()) {
       return Status::InvalidArgument("'" + new_dir + "' is the database served now");
     }
+    // Two databases are about to be open: the served one gives up its cache
+    // first, and gets it back if the swap does not happen.
+    current_->LimitBlockCache(kCarryingCacheBytes);
+    GiveBackFreedPages();
+    struct CacheBack {
+      LocalDb& local;
+      bool swapped = false;
+      ~CacheBack() {
+        if (!swapped && local.current_) local.current_->LimitBlockCache(0);
+      }
+    } cache_back{*this};
     auto new_lock = PathLock::Take(new_dir);
     if (!new_lock.ok()) return new_lock.status();
     auto fresh = OpenAt(new_dir);
@@ -301,6 +322,7 @@ Result<std::string> LocalDb::SwapIn(const std::string& new_dir_given, bool refre
       if (!swapped.ok()) current_ = std::move(served);
     }
     if (!swapped.ok()) return swapped;
+    cache_back.swapped = true;
     std::shared_ptr<Database> old = std::move(current_);
     old = follow ? ForCarrying(std::move(old), old_path) : nullptr;
     if (!old) {
@@ -376,17 +398,21 @@ void LocalDb::FinishCarry(const CarryStats& stats, bool refresh) {
     }
     old_path = old->CurrentPath();
     old.reset();  // closes it
+    // Nothing serves the path it was carried from: its lock file goes
+    // (removed while still held, so no one can take the one removed).
+    std::error_code ec;
+    fs::remove(db_files::OwnerLockFile(old_path), ec);
     predecessor_lock_.reset();
     leveldb::WriteBatch clear;
     clear.Delete(std::string(kCarryFromKey));
     if (Status s = current_->Write(&clear, /*sync=*/true); !s.ok()) {
       log::Error("database '" + options_.path + "': " + s.message());
     }
+    current_->LimitBlockCache(0);
+    GiveBackFreedPages();
     if (refresh) {
       // Everything it held is in the new one now: a refresh keeps no copy.
-      std::error_code ec;
       fs::remove_all(old_path, ec);
-      fs::remove(db_files::OwnerLockFile(old_path), ec);
     }
   }
   const std::string summary =

@@ -92,6 +92,9 @@ class LocalDb final : public CarryTarget {
   std::shared_ptr<Database> ForCarrying(std::shared_ptr<Database> old,
                                         const std::string& old_path) const;
   static constexpr size_t kCarriedBudgetMb = 4;
+  static constexpr size_t kCarryingCacheBytes = 1 << 20;  // the served one's, meanwhile
+  // Starts carrying predecessor_ into current_. Requires: open_mutex_ held.
+  void StartCarrying(bool refresh);
   static Status MarkCarryFrom(Database& fresh, const DatabaseIdentity& old_identity,
                               const std::string& old_path);
   // Makes fresh the database served and old (now at old_path) its
