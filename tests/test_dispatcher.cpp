@@ -65,7 +65,7 @@ TEST_CASE("LogServed writes one INFO line per request with outcome and microseco
   LogServed(request, served);
   log::ShutDown();
   const std::string log = test::ReadFile(dir.File("test.log"));
-  CHECK(test::CountLinesWith(log, " INFO ") == 2);
+  CHECK(test::CountRequestLines(log) == 2);
   CHECK(test::CountLinesWith(log, "INFO 200 GET name 'Nobody' -> unknown ") == 1);
   CHECK(test::CountLinesWith(log, "us from 192.0.2.7") == 2);
   // A name with a newline cannot forge a log line.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gosl/logging.hpp"
+#include "gosl/version.hpp"
 #include "util/private_files.hpp"
 
 namespace gosl {
@@ -153,6 +154,9 @@ Status Router::Open() {
       // The owner answers the other processes of this database (its server
       // lives on when the database was closed after a write fault).
       if (server_) return Status::OK();
+      // Which version serves, for the log's reader (an upgrade runs two).
+      log::Notice("gosl-basics " + std::string(kVersion) + " holds database '" + options_.path +
+                  "' and answers the other processes");
       if (Status started = StartPeerServer(); !started.ok()) {
         log::Warning("database '" + options_.path + "': other processes cannot share it yet: " +
                      started.message());
@@ -176,6 +180,8 @@ Status Router::Open() {
                               : Result<std::unique_ptr<PeerClient>>(identity.status());
     if (peer.ok()) {
       peer_ = std::move(peer).value();
+      log::Info("gosl-basics " + std::string(kVersion) + " forwards to the process holding database '" +
+                options_.path + "' (gosl-basics " + peer_->owner_version() + ")");
       writes_.OpenOnce();  // before the process is seen as a peer
       peer_open_ = true;
       return Status::OK();

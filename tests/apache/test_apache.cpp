@@ -136,7 +136,7 @@ std::set<std::string> InfoPids(const std::string& log) {
   std::set<std::string> pids;
   std::istringstream in(log);
   for (std::string line; std::getline(in, line);) {
-    if (line.find(" INFO ") == std::string::npos) continue;
+    if (!IsRequestLine(line)) continue;
     const size_t open = line.find(" [");
     const size_t close = line.find("] ", open);
     if (open != std::string::npos && close != std::string::npos) {
@@ -258,8 +258,8 @@ TEST_CASE("every SPEC API row answers through Apache and mod_fcgid as SPEC.md sa
   });
   // One INFO line per request: every row reached the program, none was answered by Apache.
   // (A request's line is written once its answer has gone.)
-  WaitFor([&] { return CountLinesWith(apache.AppLog(), " INFO ") >= ApiCases().size(); }, 5000, 20);
-  CHECK(CountLinesWith(apache.AppLog(), " INFO ") == ApiCases().size());
+  WaitFor([&] { return CountRequestLines(apache.AppLog()) >= ApiCases().size(); }, 5000, 20);
+  CHECK(CountRequestLines(apache.AppLog()) == ApiCases().size());
   CheckNoTrouble(apache);
   CHECK(apache.Stop());
   CHECK(apache.AppPids().empty());
@@ -397,14 +397,14 @@ TEST_CASE("16 keep-alive clients for 3 seconds get only correct answers from sev
   CHECK(burst.requests > 0);
 
   // A request's line is written once its answer has gone.
-  WaitFor([&] { return CountLinesWith(AllAppLogs(apache), " INFO ") >= burst.requests; }, 5000, 20);
+  WaitFor([&] { return CountRequestLines(AllAppLogs(apache)) >= burst.requests; }, 5000, 20);
   const std::string log = AllAppLogs(apache);
   const std::set<std::string> pids = InfoPids(log);
   WARN("burst: " << burst.requests << " requests in 3 s from 16 clients, answered by " << pids.size()
                  << " processes (" << apache.AppPids().size() << " running now)");
   CHECK(pids.size() > 1);
   // Several processes share the log without losing a line.
-  CHECK(CountLinesWith(log, " INFO ") == burst.requests);
+  CHECK(CountRequestLines(log) == burst.requests);
   CheckNoTrouble(apache);
   CHECK(apache.Stop());
 }
