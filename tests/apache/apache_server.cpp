@@ -421,4 +421,15 @@ RunResult ApacheServer::RunAsSiteUser(const std::vector<std::string>& args,
                     input.empty() ? "/dev/null" : "");
 }
 
+RunResult ApacheServer::ShellAsSiteUser(const std::string& command) const {
+  std::vector<std::string> args = {"-c", command};
+  std::string program = "/bin/sh";
+  if (::geteuid() == 0) {
+    args.insert(args.begin(), {"--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
+                               "--clear-groups", "/bin/sh"});
+    program = "/usr/bin/setpriv";
+  }
+  return RunProgram(program, args, {"PATH=/usr/bin:/bin"}, "", 60000, app_dir_, "/dev/null");
+}
+
 }  // namespace gosl::test

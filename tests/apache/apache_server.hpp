@@ -72,6 +72,9 @@ class ApacheServer {
   // Runs the app's binary from the command line as the site's user (as the
   // owner does over SSH): `--dir app_dir()` then args, stdin input.
   RunResult RunAsSiteUser(const std::vector<std::string>& args, const std::string& input = "") const;
+  // Runs a shell command as the site's user in app_dir() (as a guide's
+  // `ssh $HOST '…'` does).
+  RunResult ShellAsSiteUser(const std::string& command) const;
   pid_t apache_pid() const { return pid_; }
 
   std::string ErrorLog() const;  // Apache's error log so far

@@ -109,7 +109,11 @@ TEST_CASE("--replace swaps a database in while three processes serve, losing not
   CHECK_FALSE(fs::exists(site.File("slkvdb.new")));
   size_t kept = 0;
   for (const auto& entry : fs::directory_iterator(site.dir())) {
-    kept += entry.is_directory() && entry.path().filename().string().rfind("slkvdb.replaced-", 0) == 0;
+    const std::string name = entry.path().filename().string();
+    INFO(name);
+    if (name.rfind("slkvdb.replaced-", 0) != 0) continue;
+    CHECK(entry.is_directory());  // no lock file beside it: nothing serves it
+    ++kept;
   }
   CHECK(kept == 1);  // the replaced database, kept aside
   live.CheckAfterKill(acknowledged);
@@ -211,6 +215,7 @@ TEST_CASE("an operation that cannot be done is refused naming the cause, and cha
   LiveSite live;
   Site& site = live.site;
   fs::create_directories(site.File("empty"));
+  fs::create_directories(site.File("not-a-db"));
   WriteFile(site.File("not-a-db/notes.txt"), "mine");
   struct Row {
     std::vector<std::string> args;
@@ -219,6 +224,7 @@ TEST_CASE("an operation that cannot be done is refused naming the cause, and cha
   const Row rows[] = {
       {{"--replace", site.File("missing")}, "no database at '" + site.File("missing") + "'"},
       {{"--replace", site.File("empty")}, "no database at '" + site.File("empty") + "'"},
+      {{"--replace", site.File("not-a-db")}, "no database at '" + site.File("not-a-db") + "'"},
       {{"--replace", site.db()}, "is the database served now"},
       {{"--import", site.File("missing.csv")}, "missing.csv"},
   };
@@ -230,6 +236,7 @@ TEST_CASE("an operation that cannot be done is refused naming the cause, and cha
   }
   for (int i = 0; i < kProcesses; ++i) CHECK(site.Get("key=" + kLegacyKey, {}, i).body == "Legacy Linden");
   CHECK(fs::is_empty(site.File("empty")));
+  CHECK(ReadFile(site.File("not-a-db/notes.txt")) == "mine");
 }
 
 }  // namespace gosl::test

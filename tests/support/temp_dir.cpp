@@ -27,6 +27,8 @@ TempDir::~TempDir() {
   // A destructor must not throw; a leftover directory in /tmp is harmless.
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+  // A test that uses the directory itself as a database leaves the files the service keeps beside a database.
+  for (const char* beside : {".owner", ".peer", ".import.owner"}) std::filesystem::remove(path_ + beside, ec);
 }
 
 std::string TempDir::File(const std::string& name) const { return path_ + "/" + name; }
