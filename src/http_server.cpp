@@ -116,12 +116,12 @@ Request ToRequest(const http::request<http::string_body>& message, const std::st
 // keeps the connection alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Store& store, Gate& gate, Sessions& sessions,
+  Session(tcp::socket&& socket, Store& store, Gate& gate, std::shared_ptr<Sessions> sessions,
           const HttpServerOptions& options)
       : stream_(std::move(socket)),
         store_(store),
         gate_(gate),
-        sessions_(sessions),
+        sessions_(std::move(sessions)),
         options_(options),
         closing_at_(std::chrono::steady_clock::now() +
                     std::chrono::seconds(options.max_connection_seconds)) {
@@ -129,7 +129,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string();
   }
-  ~Session() { sessions_.Forget(this); }
+  ~Session() { sessions_->Forget(this); }
 
   void Start() {
     net::dispatch(stream_.get_executor(),
@@ -147,7 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void Read() {
-    sessions_.SetIdle(this, true);
+    sessions_->SetIdle(this, true);
     parser_.emplace();
     parser_->body_limit(Request::kMaxBodyBytes);
     parser_->header_limit(kMaxHeaderBytes);
@@ -166,7 +166,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Refuse(Status::InvalidArgument("malformed HTTP request: " + ec.message()));
     }
     if (ec) return Close();  // the client left, timed out, or reset the connection
-    sessions_.SetIdle(this, false);
+    sessions_->SetIdle(this, false);
 
     const auto& message = parser_->get();
     if (Status framing = CheckFraming(message); !framing.ok()) return Refuse(framing);
@@ -214,7 +214,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Store& store_;
   Gate& gate_;
-  Sessions& sessions_;
+  // Shared: at exit the io_context destroys pending handlers in any order,
+  // so a session may outlive the listener.
+  std::shared_ptr<Sessions> sessions_;
   const HttpServerOptions& options_;
   const std::chrono::steady_clock::time_point closing_at_;
   int requests_ = 0;
@@ -261,7 +263,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
         store_(store),
         gate_(gate),
         options_(options),
-        sessions_(options.max_connections ? options.max_connections : DefaultMaxConnections()),
+        sessions_(std::make_shared<Sessions>(options.max_connections ? options.max_connections
+                                                                      : DefaultMaxConnections())),
         pause_(io) {}
 
   void Accept() {
@@ -273,7 +276,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (!ec) {
       auto session = std::make_shared<Session>(std::move(socket), store_, gate_, sessions_, options_);
-      if (sessions_.Admit(session)) session->Start();
+      if (sessions_->Admit(session)) session->Start();
     } else if (ec != net::error::operation_aborted) {
       // Out of descriptors: pause instead of spinning (and flooding the log).
       log::Warning("--server: accept failed: " + ec.message());
@@ -291,7 +294,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Store& store_;
   Gate& gate_;
   const HttpServerOptions& options_;
-  Sessions sessions_;
+  std::shared_ptr<Sessions> sessions_;
   net::steady_timer pause_;
 };
 

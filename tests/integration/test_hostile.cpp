@@ -187,6 +187,7 @@ TEST_CASE("a thousand hostile FastCGI requests get 4xx, change nothing, kill not
   CHECK(site.process().Running());
   CHECK(site.Get("name=mini").body == kMiniKey);
   int status = site.process().StopWith(SIGTERM);
+  INFO("the server's stderr:\n" << site.Stderr());
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(Snapshot(site.db()) == before);
@@ -226,6 +227,7 @@ TEST_CASE("a thousand hostile HTTP requests to --server get 4xx, change nothing,
   CHECK(site.process().Running());
   CHECK(HttpRequest(port, "GET", "/?name=mini").body == kMiniKey);
   int status = site.process().StopWith(SIGTERM);
+  INFO("the server's stderr:\n" << site.Stderr());
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(Snapshot(site.db()) == before);
