@@ -85,6 +85,12 @@ TEST_CASE("grid= asks one grid only; grid=* lists every grid's entry", "[grids]"
   CHECK(Ask(store, "key=" + kSl + "&grid=*&format=json").body ==
         "grid=* lists a name's entries and needs name alone");
   CHECK(Ask(store, "name=x&grid=%0A").body == "grid contains a control character");
+  // Unicode's line and paragraph separators and NEL break lines for some log readers.
+  for (const char* separator : {"%E2%80%A8", "%E2%80%A9", "%C2%85"}) {
+    INFO(separator);
+    CHECK(Ask(store, std::string("name=x&grid=Bad") + separator + "Grid").body ==
+          "grid contains a control character");
+  }
 }
 
 TEST_CASE("grid= on a registration records on that grid", "[grids]") {

@@ -41,6 +41,21 @@ TEST_CASE("--server keeps a connection alive across requests", "[integration][se
   CHECK_FALSE(connection.closed_by_server());
 }
 
+TEST_CASE("--server ends a busy connection after 1,000 requests: no client keeps one for ever",
+          "[integration][server]") {
+  Site site(Site::Db::kSeeded);
+  const int port = site.StartServer({});
+  HttpConnection connection(port);
+  int answered = 0;
+  for (int i = 0; i < 1000 && !connection.closed_by_server(); ++i) {
+    answered += connection.Send("GET", "/?name=mini").body == kMiniKey;
+  }
+  CHECK(answered == 1000);
+  CHECK(connection.WaitForClose(5000));
+  // A new connection is served as usual.
+  CHECK(HttpConnection(port).Send("GET", "/?name=mini").body == kMiniKey);
+}
+
 TEST_CASE("--server answers concurrent clients correctly", "[integration][server]") {
   Site site(Site::Db::kSeeded);
   const int port = site.StartServer({"--writes", "open"});

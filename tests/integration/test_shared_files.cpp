@@ -112,13 +112,15 @@ TEST_CASE("half-sent frames from thousands of connections hold a bounded number 
   REQUIRE(site.Get("name=mini", {}, 0).body == kMiniKey);
   const pid_t owner = site.process(0).pid();
   const int threads_before = ThreadsOf(owner);
-  const std::string socket_path = site.db() + "/GOSL-PEER";
-  const std::string legacy_name = LegacyPeerAddress(site.db());  // where 0.2.0 listened
+  const std::string socket_path = site.db() + ".peer";            // where this version listens
+  const std::string legacy_name = LegacyPeerAddress(site.db());  // and where 0.2.0 did
+  REQUIRE(fs::exists(socket_path));
   // Only the site's own user gets past the owner's check: the flood comes
   // from a process of the site's user gone wrong.
   const uid_t uid = geteuid() == 0 ? kNobody : geteuid();
   const gid_t gid = geteuid() == 0 ? kNobody : getegid();
   {
+    // A thousand connections to each listener, each with half a frame header, then nothing.
     Holder flood(uid, gid, [&socket_path, &legacy_name] {
       rlimit limit{4096, 4096};
       setrlimit(RLIMIT_NOFILE, &limit);
@@ -128,18 +130,20 @@ TEST_CASE("half-sent frames from thousands of connections hold a bounded number 
       std::memcpy(legacy.sun_path + 1, legacy_name.data(), legacy_name.size());
       const socklen_t legacy_length =
           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + legacy_name.size());
-      int sent = 0;
+      int sent_to_file = 0, sent_to_legacy = 0;
       for (int i = 0; i < 2000; ++i) {
+        const bool to_file = i % 2 == 0;
         const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
         if (fd < 0) continue;
-        if (connect(fd, reinterpret_cast<sockaddr*>(&file), sizeof file) != 0 &&
-            connect(fd, reinterpret_cast<sockaddr*>(&legacy), legacy_length) != 0) {
+        const int connected = to_file ? connect(fd, reinterpret_cast<sockaddr*>(&file), sizeof file)
+                                      : connect(fd, reinterpret_cast<sockaddr*>(&legacy), legacy_length);
+        if (connected != 0) {
           close(fd);
           continue;
         }
-        sent += send(fd, "\x10\x00", 2, MSG_NOSIGNAL) == 2;  // half a frame header, then nothing
+        if (send(fd, "\x10\x00", 2, MSG_NOSIGNAL) == 2) ++(to_file ? sent_to_file : sent_to_legacy);
       }
-      return sent > 0;
+      return sent_to_file > 0 && sent_to_legacy > 0;
     });
     REQUIRE(flood.taken());
     CHECK(ThreadsOf(owner) <= threads_before + 260);
