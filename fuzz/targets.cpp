@@ -136,8 +136,37 @@ void RequestTarget(const uint8_t* data, size_t size) {
   Require(answer.status == 200 && answer.body.size() == 36, "the database still answers");
 }
 
+namespace {
+
+// A backup's line (UUID,Name[,Grid[,Registered]]): what the exporter writes
+// for what was read reads back as the same entry.
+void ExportLineTarget(std::string_view line) {
+  Result<ExportLine> parsed = ParseExportLine(line);
+  if (!parsed.ok()) {
+    Require(!parsed.status().message().empty(), "a refusal says why");
+    Require(parsed.status().code() == Code::kInvalidArgument, "a refusal is kInvalidArgument");
+    return;
+  }
+  const std::string& host = parsed->record.name.hypergrid_host();
+  const std::string grid = parsed->grid ? *parsed->grid : !host.empty() ? host : std::string(kMainGrid);
+  Require(host.empty() || grid == host, "a Hypergrid name is on its home grid");
+  ExportEntry entry{AvatarRecord{parsed->record.key, parsed->record.name.display(), grid}, false,
+                    parsed->registered_us};
+  Result<ExportLine> again = ParseExportLine(FormatExportLine(entry));
+  Require(again.ok(), "the exported line parses");
+  const std::string again_grid =
+      again->grid ? *again->grid : !host.empty() ? host : std::string(kMainGrid);
+  Require(again->record.key == parsed->record.key &&
+              again->record.name.display() == parsed->record.name.display() && again_grid == grid &&
+              again->registered_us == parsed->registered_us,
+          "the exported line is the same entry");
+}
+
+}  // namespace
+
 void CsvLineTarget(const uint8_t* data, size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
+  ExportLineTarget(line);
   Result<WhatRecord> record = ParseWhatLine(line);
   if (!record.ok()) {
     Require(!record.status().message().empty(), "a refusal says why");
@@ -169,7 +198,7 @@ void CsvLineTarget(const uint8_t* data, size_t size) {
 void PeerWireTarget(const uint8_t* data, size_t size) {
   if (size == 0) return;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       PeerRequest request;
       int version = 0;
@@ -181,7 +210,7 @@ void PeerWireTarget(const uint8_t* data, size_t size) {
     }
     case 1:
     case 2: {
-      const int version = data[0] % 6 == 1 ? wire::kVersion1 : wire::kVersion2;
+      const int version = data[0] % 7 == 1 ? wire::kVersion1 : wire::kVersion2;
       PeerReply reply;
       if (wire::DecodeReply(bytes, reply, version)) {
         Require(wire::EncodeReply(reply, version) == bytes, "a decoded reply encodes to its bytes");
@@ -200,6 +229,14 @@ void PeerWireTarget(const uint8_t* data, size_t size) {
       PeerHelloReply reply;
       if (wire::DecodeHelloReply(bytes, reply)) {
         Require(wire::EncodeHelloReply(reply) == bytes, "a decoded hello reply encodes to its bytes");
+      }
+      break;
+    }
+    case 5: {
+      std::vector<ExportEntry> chunk;
+      if (wire::DecodeChunk(bytes, chunk)) {
+        Require(wire::IsChunk(bytes), "a chunk is recognised as one");
+        Require(wire::EncodeChunk(chunk) == bytes, "a decoded chunk encodes to its bytes");
       }
       break;
     }

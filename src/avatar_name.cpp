@@ -6,6 +6,9 @@
 namespace gosl {
 namespace {
 
+// A grid name is echoed in answers and logs: keep it one short line.
+constexpr size_t kMaxGridBytes = 64;
+
 constexpr std::string_view kResidentSuffix = " resident";
 
 std::string CollapseSpaces(std::string_view text) {
@@ -84,6 +87,20 @@ Result<AvatarName> AvatarName::Parse(std::string_view text) {
   std::string lookup = LookupForm(display);
   if (!host.empty()) display += " @" + host;
   return AvatarName(std::move(display), std::move(lookup), std::move(host));
+}
+
+Status CheckGridName(std::string_view grid, const char* what) {
+  if (grid.size() > kMaxGridBytes || !IsValidUtf8(grid)) {
+    return Status::InvalidArgument(std::string(what) + " is not a grid name of at most " +
+                                   std::to_string(kMaxGridBytes) + " UTF-8 bytes");
+  }
+  for (size_t i = 0; i < grid.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(grid[i]);
+    if (byte < 0x20 || byte == 0x7F || (byte >= 0x80 && UnicodeControlAt(grid, i) != 0)) {
+      return Status::InvalidArgument(std::string(what) + " contains a control character");
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace gosl

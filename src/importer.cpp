@@ -210,10 +210,13 @@ Status MergeIntoSinks(const std::vector<std::string>& key_runs, SortedSink& key_
 
 std::string ImportStats::Summary() const {
   char text[400];
+  const std::string registered =
+      registrations > 0 ? " (" + std::to_string(registrations) + " registered in-world)" : "";
   std::snprintf(text, sizeof text,
-                "%zu lines read, %zu records imported, %zu skipped, %.1f s, %.0f records/s, "
+                "%zu lines read, %zu records imported%s, %zu skipped, %.1f s, %.0f records/s, "
                 "peak RSS %.1f MB, database %.1f MB (%.2f x the input file)",
-                lines, imported, skipped, seconds, seconds > 0 ? imported / seconds : 0.0,
+                lines, imported, registered.c_str(), skipped, seconds,
+                seconds > 0 ? imported / seconds : 0.0,
                 peak_rss_kb / 1024.0, database_bytes / 1e6,
                 input_bytes ? double(database_bytes) / input_bytes : 0.0);
   return text;
@@ -256,6 +259,7 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
                             std::ref(bytes_consumed));
   Progress progress(options.progress_bar, stats.input_bytes);
   RecordEntries entries;
+  RegistrationEntries registration;
   Status status;
   bool header_checked = false;
   Chunk chunk;
@@ -270,7 +274,7 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
         line.remove_prefix(kUtf8Bom.size());
       }
       if (TrimBlanks(line).empty() || TrimBlanks(line) == "\r") continue;
-      auto record = ParseWhatLine(line);
+      auto record = ParseExportLine(line);
       if (!header_checked) {
         header_checked = true;
         // A first line that is no record is a header ("uuid,name"), not an error.
@@ -287,11 +291,24 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
         }
         continue;
       }
-      EncodeRecord(record->name, record->key, options.grid, entries);
+      const WhatRecord& pair = record->record;
+      // A Hypergrid visitor belongs to its home grid, as when it registers.
+      const std::string& grid = record->grid ? *record->grid
+                                : !pair.name.hypergrid_host().empty() ? pair.name.hypergrid_host()
+                                                                      : options.grid;
+      EncodeRecord(pair.name, pair.key, grid, entries);
       status = key_runs.Add(entries.key_entry_key, entries.key_entry_value);
       if (status.ok()) status = name_runs.Add(entries.name_entry_key, entries.name_entry_value);
       if (status.ok() && !entries.latest_entry_key.empty()) {
         status = name_runs.Add(entries.latest_entry_key, entries.latest_entry_value);
+      }
+      // A backup's registrations stay registrations: a later refresh or
+      // replacement carries them over older imported names (carry.hpp).
+      if (status.ok() && record->registered_us != 0) {
+        EncodeRegistration(pair.name, pair.key, grid, record->registered_us, registration);
+        status = key_runs.Add(registration.time_key, registration.time_value);
+        if (status.ok()) status = name_runs.Add(registration.journal_key, registration.journal_value);
+        ++stats.registrations;
       }
       ++stats.imported;
       if (stats.lines % options.progress_records == 0) {

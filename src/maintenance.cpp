@@ -58,7 +58,8 @@ bool RunFileOperations(const Config& config, Store& store) {
     }
     log::Notice("export done: " + std::to_string(stats->records) + " keys and " +
                 std::to_string(stats->old_names) + " earlier names in '" + config.export_file +
-                "'");
+                "' (" + std::to_string(stats->other_grids) + " lines of other grids than Production, " +
+                std::to_string(stats->registrations) + " keys registered in-world)");
   }
   return true;
 }

@@ -29,9 +29,6 @@ constexpr std::array<FieldSpelling, 8> kSpellings{{
     {"token", Field::kToken},
 }};
 
-// A grid name is echoed in answers and logs: keep it one short line.
-constexpr size_t kMaxGridBytes = 64;
-
 using RawFields = std::array<std::optional<std::string>, static_cast<size_t>(Field::kCount)>;
 
 void Collect(FormPairs pairs, RawFields& raw) {
@@ -92,20 +89,6 @@ Result<std::vector<Result<WhatRecord>>> ParsePairs(std::string_view text) {
 }
 
 }  // namespace
-
-Status CheckGridName(std::string_view grid, const char* what) {
-  if (grid.size() > kMaxGridBytes || !IsValidUtf8(grid)) {
-    return Status::InvalidArgument(std::string(what) + " is not a grid name of at most " +
-                                   std::to_string(kMaxGridBytes) + " UTF-8 bytes");
-  }
-  for (size_t i = 0; i < grid.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(grid[i]);
-    if (byte < 0x20 || byte == 0x7F || (byte >= 0x80 && UnicodeControlAt(grid, i) != 0)) {
-      return Status::InvalidArgument(std::string(what) + " contains a control character");
-    }
-  }
-  return Status::OK();
-}
 
 Result<Parameters> ParseParameters(const Request& request) {
   if (request.body_too_large) {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -139,11 +141,103 @@ TEST_CASE("import, export and import again give the same database", "[importer]"
   CHECK(test::ReadFile(dir.File("out1.csv")) == test::ReadFile(dir.File("out2.csv")));
 }
 
+namespace {
+
+// Every answer a lookup can give for these names and keys, one per line.
+std::string Answers(Store& store, const std::vector<std::string>& names,
+                    const std::vector<std::string>& keys, const std::vector<std::string>& grids) {
+  std::string out;
+  const auto show = [](const Result<AvatarRecord>& r) {
+    return r.ok() ? r->key.ToString() + " " + r->name + " @" + r->grid : r.status().ToString();
+  };
+  for (const std::string& text : names) {
+    const AvatarName name = AvatarName::Parse(text).value();
+    for (const std::string& grid : grids) {
+      out += text + " from " + grid + ": " + show(store.FindByName(name, GridChoice{grid, false})) + "\n";
+      out += text + " only " + grid + ": " + show(store.FindByName(name, GridChoice{grid, true})) + "\n";
+    }
+    auto all = store.FindInAllGrids(name);
+    out += text + " everywhere:";
+    if (all.ok()) {
+      for (const AvatarRecord& r : all.value()) out += " " + show(r);
+    }
+    out += "\n";
+  }
+  for (const std::string& key : keys) {
+    out += key + ": " + show(store.FindByKey(Uuid::Parse(key).value())) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a backup keeps every grid, Hypergrid names and in-world registrations: byte for byte, "
+          "answer for answer",
+          "[importer]") {
+  test::TempDir dir;
+  // W-Hat's data, then what the site's scripts registered on several grids.
+  test::WriteFile(dir.File("what.csv"), MakeCsv(50) + ExportKey(60) + ",Same Name\n");
+  Store live({dir.File("live")});
+  REQUIRE(Import(dir.File("what.csv"), live).ok());
+  const auto record = [&](const std::string& name, int key, const std::string& grid) {
+    REQUIRE(live.Record(AvatarName::Parse(name).value(), Uuid::Parse(ExportKey(key)).value(), grid).ok());
+  };
+  record("Same Name", 61, "OSGrid");                  // the same name on another grid
+  record("Same Name", 62, "");                        // and from a recorder that sent no grid
+  record("Only Elsewhere", 63, "Metropolis");         // a name no Production avatar has
+  record("Guest.Visitor @HG.Example.com:8002", 64, "hg.example.com:8002");  // a Hypergrid visitor, at home
+  record("Person3 Renamed", 3, "Production");         // W-Hat's key renamed in-world
+  record("Person4 Moved", 4, "Testing");              // and one renamed on the beta grid
+  record("Odd, \"Grid\" Name", 65, " Odd, grid ");    // quoting in every column
+  const std::vector<std::string> names = {"Same Name", "Only Elsewhere", "Guest.Visitor @hg.example.com:8002",
+                                          "Person3",   "Person3 Renamed", "Person4",
+                                          "Person4 Moved", "Odd, \"Grid\" Name", "Nobody Here"};
+  std::vector<std::string> keys;
+  for (int i : {3, 4, 5, 60, 61, 62, 63, 64, 65, 66}) keys.push_back(ExportKey(i));
+  const std::vector<std::string> grids = {"Production", "OSGrid", "", "Metropolis", "Testing",
+                                          "hg.example.com:8002", " Odd, grid ", "Elsewhere"};
+  const std::string live_answers = Answers(live, names, keys, grids);
+  INFO(live_answers);
+  CHECK_THAT(live_answers, Catch::Contains("Same Name only OSGrid: " + ExportKey(61)));
+  CHECK_THAT(live_answers, Catch::Contains("Guest.Visitor @hg.example.com:8002 only hg.example.com:8002: " +
+                                           ExportKey(64) + " Guest.Visitor @hg.example.com:8002 @hg.example.com:8002"));
+
+  auto exported = ExportCsv(dir.File("backup.csv.gz"), live);
+  REQUIRE(exported.ok());
+  CHECK(exported->records == 56);     // 50 + 60 + 61..65
+  CHECK(exported->old_names == 2);    // Person3 and Person4's W-Hat names
+  CHECK(exported->registrations == 7);
+  Store restored({dir.File("restored")});
+  auto imported = Import(dir.File("backup.csv.gz"), restored);
+  REQUIRE(imported.ok());
+  CHECK(imported->registrations == 7);
+  CHECK(Answers(restored, names, keys, grids) == live_answers);
+  REQUIRE(ExportCsv(dir.File("again.csv.gz"), restored).ok());
+  REQUIRE(std::system(("gzip -d " + dir.File("backup.csv.gz") + " " + dir.File("again.csv.gz")).c_str()) == 0);
+  const std::string backup = test::ReadFile(dir.File("backup.csv"));
+  CHECK(test::ReadFile(dir.File("again.csv")) == backup);
+  // W-Hat's own lines stay W-Hat's; the others say their grid and registration.
+  CHECK_THAT(backup, Catch::Contains("\n" + ExportKey(5) + ",Person5 Resident\n"));
+  CHECK_THAT(backup, Catch::Contains("\n" + ExportKey(61) + ",Same Name,OSGrid,20"));
+  CHECK_THAT(backup, Catch::Contains("\n" + ExportKey(62) + ",Same Name,,20"));
+  CHECK_THAT(backup, Catch::Contains("\n" + ExportKey(4) + ",Person4 Resident\n"));
+
+  // The restored registrations still win over an older W-Hat name when the
+  // database is refreshed from W-Hat's file again.
+  REQUIRE(Import(dir.File("what.csv"), restored).ok());
+  CHECK(NameOf(restored, ExportKey(3)) == "Person3 Renamed");
+  CHECK(KeyOf(restored, "Person4 Moved") == ExportKey(4));
+  CHECK(NameOf(restored, ExportKey(4)) == "Person4 Moved");
+  CHECK(NameOf(restored, ExportKey(61)) == "Same Name");
+}
+
 TEST_CASE("files that cannot be imported are refused and the database untouched", "[importer]") {
   test::TempDir dir;
   test::WriteFile(dir.File("good.csv"), MakeCsv(100));
   test::WriteFile(dir.File("empty.csv"), "");
   test::WriteFile(dir.File("binary.csv"), std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  test::WriteFile(dir.File("name2key.zip"), std::string("PK\x03\x04\x14\0\0\0\x08\0", 10) + MakeCsv(20));
+  test::WriteFile(dir.File("name2key.csv.xz"), std::string("\xFD" "7zXZ\0\0\x04", 8) + MakeCsv(20));
   test::WriteFile(dir.File("big.csv"), MakeCsv(2000));
   REQUIRE(std::system(("bzip2 -q " + dir.File("big.csv")).c_str()) == 0);
   const auto size = fs::file_size(dir.File("big.csv.bz2"));
@@ -160,6 +254,9 @@ TEST_CASE("files that cannot be imported are refused and the database untouched"
       {dir.File("empty.csv"), Code::kInvalidArgument, "holds no UUID,Name records (0 lines"},
       {dir.File("binary.csv"), Code::kInvalidArgument, "holds no UUID,Name records"},
       {dir.File("big.csv.bz2"), Code::kCorruption, "truncated"},
+      {dir.File("name2key.zip"), Code::kInvalidArgument,
+       "name2key.zip' is a zip archive: unpack it first (--import reads .csv, .csv.gz and .csv.bz2)"},
+      {dir.File("name2key.csv.xz"), Code::kInvalidArgument, "name2key.csv.xz' is an xz file: unpack it first"},
   };
   // Into no database, and into an existing one.
   Store fresh({dir.File("fresh")});

@@ -37,7 +37,7 @@ TEST_CASE("a request is op, flag, key, name and grid, and decodes back", "[peer_
     INFO(static_cast<char>(request.op) << " version " << version);
     CHECK(bytes == (version == kVersion2 ? std::string(1, '\x02') : std::string()) +
                        std::string(1, static_cast<char>(request.op)) +
-                       (request.only_grid ? "1" : "0") + std::string(kKey.bytes()) +
+                       (request.only_grid ? "1" : "0") + std::string(std::string(kKey.bytes())) +
                        Text16(request.name) + Text16(request.grid));
     PeerRequest back;
     int decoded_version = 0;
@@ -202,6 +202,51 @@ TEST_CASE("a frame header gives the payload length, up to 64 KB", "[peer_wire]")
   }
   uint32_t length = 0;
   CHECK_FALSE(DecodeFrameHeader("abc", length));
+}
+
+TEST_CASE("an export chunk carries each entry's kind, record and registration time", "[peer_wire]") {
+  const std::vector<ExportEntry> chunk = {
+      {{kKey, "Mini Resident", "Production"}, false, 0},
+      {{kKey, "Old Name", "OSGrid"}, true, 0},
+      {{kKey, "Mini Resident", ""}, false, 0x0102030405060708ULL},
+  };
+  const std::string bytes = EncodeChunk(chunk);
+  const std::string record = std::string(kKey.bytes()) + Text16("Mini Resident");
+  CHECK(bytes == std::string("\x02x\x03\x00", 4) + "0" + record + Text16("Production") + "1" +
+                     std::string(kKey.bytes()) + Text16("Old Name") + Text16("OSGrid") + "2" + record + Text16("") +
+                     "\x08\x07\x06\x05\x04\x03\x02\x01");
+  CHECK(IsChunk(bytes));
+  std::vector<ExportEntry> back;
+  REQUIRE(DecodeChunk(bytes, back));
+  REQUIRE(back.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(back[i].record.key == chunk[i].record.key);
+    CHECK(back[i].record.name == chunk[i].record.name);
+    CHECK(back[i].record.grid == chunk[i].record.grid);
+    CHECK(back[i].earlier_name == chunk[i].earlier_name);
+    CHECK(back[i].registered_us == chunk[i].registered_us);
+  }
+  // Each entry's share of a frame is known before it is sent.
+  size_t bytes_counted = 4;
+  for (const ExportEntry& entry : chunk) bytes_counted += ChunkEntryBytes(entry);
+  CHECK(bytes.size() <= bytes_counted);
+}
+
+TEST_CASE("a malformed export chunk is refused", "[peer_wire]") {
+  const std::string entry = std::string(kKey.bytes()) + Text16("Mini Resident") + Text16("OSGrid");
+  const std::string head = std::string("\x02x\x01\x00", 4);
+  const std::string bad[] = {
+      head + "3" + entry,                                  // no such kind
+      head + "2" + entry,                                  // a registration without its time
+      head + "2" + entry + std::string(8, '\0'),           // a registration at time 0
+      head + "0" + entry + "x",                            // bytes after the last entry
+      std::string("\x02x\x02\x00", 4) + "0" + entry,       // fewer entries than counted
+      std::string("\x01x\x01\x00", 4) + "0" + entry,       // version 1 has no chunks
+  };
+  for (const std::string& bytes : bad) {
+    std::vector<ExportEntry> chunk;
+    CHECK_FALSE(DecodeChunk(bytes, chunk));
+  }
 }
 
 }  // namespace gosl::wire

@@ -52,4 +52,9 @@ class AvatarName {
 // a Hypergrid name's host is not part of it).
 std::string LookupForm(std::string_view display);
 
+// Status::OK() when grid is a usable grid name: at most 64 bytes of UTF-8
+// without control characters; otherwise kInvalidArgument, the message
+// starting with `what` (the header, parameter or option it came from).
+Status CheckGridName(std::string_view grid, const char* what);
+
 }  // namespace gosl

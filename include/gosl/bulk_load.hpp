@@ -29,6 +29,16 @@ struct RecordEntries {
 void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid,
                   RecordEntries& out);
 
+// The entries that say a record was registered in-world at time_us (the
+// journal, docs/storage.md): when the key was last registered, and the
+// registration itself.
+struct RegistrationEntries {
+  std::string time_key, time_value;
+  std::string journal_key, journal_value;
+};
+void EncodeRegistration(const AvatarName& name, const Uuid& key, std::string_view grid,
+                        uint64_t time_us, RegistrationEntries& out);
+
 // Receives entries in strictly increasing key order (bulk loading).
 class SortedSink {
  public:

@@ -27,6 +27,7 @@ struct ImportOptions {
 struct ImportStats {
   size_t lines = 0;         // lines read, blank ones and a header included
   size_t imported = 0;      // records written
+  size_t registrations = 0; // of them, registered in-world (a backup's Registered column)
   size_t skipped = 0;       // malformed lines (the first few are logged with their number)
   bool fresh = false;       // a new database built directly, rather than merged into one
   double seconds = 0;

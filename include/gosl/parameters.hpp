@@ -44,11 +44,6 @@ struct Parameters {
   const std::string& record_grid() const { return explicit_grid ? *explicit_grid : grid; }
 };
 
-// Status::OK() when grid is a usable grid name: at most 64 bytes of UTF-8
-// without control characters; otherwise kInvalidArgument, the message
-// starting with `what` (the header, parameter or option it came from).
-Status CheckGridName(std::string_view grid, const char* what);
-
 // Reads the query string, then the body when it is a form (content type
 // application/x-www-form-urlencoded, text/plain as LSL labels bodies by
 // default, or none); body values win. "amp;key" is read as "key" (old

@@ -89,7 +89,7 @@ class PeerServer {
  public:
   // Answers one request. A streamed answer (an export) sends its chunks
   // through send_chunk (false: the peer is gone) before returning the reply.
-  using ChunkSender = std::function<bool(const std::vector<std::pair<AvatarRecord, bool>>& chunk)>;
+  using ChunkSender = std::function<bool(const std::vector<ExportEntry>& chunk)>;
   using Handler = std::function<PeerReply(const PeerRequest&, const ChunkSender& send_chunk)>;
   struct Options {
     std::string db_path;
@@ -140,10 +140,10 @@ class PeerClient {
   // unusable.
   Result<PeerReply> Call(const PeerRequest& request);
   Result<PeerReply> Call(const PeerRequest& request, int timeout_ms);
-  // Sends a streamed request (an export) and hands each record of each chunk
+  // Sends a streamed request (an export) and hands each entry of each chunk
   // to receive, then returns the final reply; each chunk within timeout_ms.
   Result<PeerReply> Stream(const PeerRequest& request, int timeout_ms,
-                           const std::function<Status(const AvatarRecord&, bool flag)>& receive);
+                           const std::function<Status(const ExportEntry&)>& receive);
   // The peer protocol spoken (1 with a 0.2.0 owner, 2 otherwise) and the
   // owner's program version ("0.2.0" for 1).
   int version() const { return version_; }

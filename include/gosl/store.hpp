@@ -58,9 +58,9 @@ struct StoreOptions {
 };
 
 // Receives what an export holds: each name that is no longer its key's
-// newest (earlier_name), then each key with its newest name; returns non-OK
-// to stop.
-using ExportVisitor = std::function<Status(const AvatarRecord& record, bool earlier_name)>;
+// newest (earlier_name), then each key with its newest name and when it was
+// last registered in-world; returns non-OK to stop.
+using ExportVisitor = std::function<Status(const ExportEntry& entry)>;
 
 // Which grid's entry a lookup by name wants.
 struct GridChoice {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include <bzlib.h>
@@ -231,6 +232,23 @@ bool LineReader::Impl::FillCompressed() {
 LineReader::LineReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LineReader::~LineReader() = default;
 
+namespace {
+
+// The archives and compressors a download may come in that are not read here.
+const char* OtherArchive(const unsigned char* magic, size_t have) {
+  const auto starts = [&](std::string_view prefix) {
+    return have >= prefix.size() && std::memcmp(magic, prefix.data(), prefix.size()) == 0;
+  };
+  if (starts("PK\x03\x04") || starts("PK\x05\x06")) return "a zip archive";
+  if (starts(std::string_view("\xFD" "7zXZ\0", 6))) return "an xz file";
+  if (starts("\x28\xB5\x2F\xFD")) return "a zstd file";
+  if (starts("7z\xBC\xAF\x27\x1C")) return "a 7-Zip archive";
+  if (starts("Rar!\x1A\x07")) return "a RAR archive";
+  return nullptr;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
@@ -250,8 +268,8 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
     (void)::posix_fadvise(impl->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
 
-  // The magic needs 4 bytes; a pipe may deliver fewer per read.
-  while (impl->input_end < 4 && !impl->file_eof) {
+  // The magic needs up to 6 bytes; a pipe may deliver fewer per read.
+  while (impl->input_end < 6 && !impl->file_eof) {
     if (!impl->ReadInput()) return impl->status;
   }
   const auto* magic = reinterpret_cast<const unsigned char*>(impl->input.get());
@@ -266,6 +284,10 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
   } else if (have >= 4 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h' &&
              magic[3] >= '1' && magic[3] <= '9') {
     impl->compression = Compression::kBzip2;
+  } else if (const char* other = OtherArchive(magic, have)) {
+    // Read as text, an archive gives lines of garbage and then "no records": say what it is.
+    return Status::InvalidArgument(Quoted(path) + " is " + other +
+                                   ": unpack it first (--import reads .csv, .csv.gz and .csv.bz2)");
   }
   return std::unique_ptr<LineReader>(new LineReader(std::move(impl)));
 }

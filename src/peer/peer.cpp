@@ -243,7 +243,7 @@ struct PeerServer::Impl {
         version = legacy ? wire::kVersion1 : wire::kVersion2;
         reply.status = Status::InvalidArgument("malformed peer request");
       } else {
-        reply = handler(request, [fd, &peer_gone](const std::vector<std::pair<AvatarRecord, bool>>& chunk) {
+        reply = handler(request, [fd, &peer_gone](const std::vector<ExportEntry>& chunk) {
           peer_gone = peer_gone || !WriteFrame(fd, wire::EncodeChunk(chunk));
           return !peer_gone;
         });
@@ -383,13 +383,13 @@ PeerClient::~PeerClient() { ::close(fd_); }
 Result<PeerReply> PeerClient::Call(const PeerRequest& request) { return Call(request, timeout_ms_); }
 
 Result<PeerReply> PeerClient::Call(const PeerRequest& request, int timeout_ms) {
-  return Stream(request, timeout_ms, [](const AvatarRecord&, bool) {
+  return Stream(request, timeout_ms, [](const ExportEntry&) {
     return Status::InvalidArgument("a chunk where none belongs");
   });
 }
 
 Result<PeerReply> PeerClient::Stream(const PeerRequest& request, int timeout_ms,
-                                     const std::function<Status(const AvatarRecord&, bool)>& receive) {
+                                     const std::function<Status(const ExportEntry&)>& receive) {
   SetTimeouts(fd_, timeout_ms);
   const auto lost = [timeout_ms] {
     return Status::Unavailable("lost the process that holds the database (waited up to " +
@@ -400,10 +400,10 @@ Result<PeerReply> PeerClient::Stream(const PeerRequest& request, int timeout_ms,
   for (;;) {
     if (!ReadFrame(fd_, frame)) return lost();
     if (version_ == wire::kVersion1 || !wire::IsChunk(frame)) break;
-    std::vector<std::pair<AvatarRecord, bool>> chunk;
+    std::vector<ExportEntry> chunk;
     if (!wire::DecodeChunk(frame, chunk)) return lost();
-    for (const auto& [record, flag] : chunk) {
-      if (Status s = receive(record, flag); !s.ok()) return s;
+    for (const ExportEntry& entry : chunk) {
+      if (Status s = receive(entry); !s.ok()) return s;
     }
   }
   PeerReply reply;

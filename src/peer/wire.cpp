@@ -8,6 +8,8 @@ namespace {
 constexpr char kHelloOp = 'H';
 constexpr char kHelloReplyTag = 'h';
 constexpr char kChunkTag = 'x';
+// The kinds of an export chunk's entry.
+constexpr char kNewestName = '0', kEarlierName = '1', kRegisteredName = '2';
 
 bool IsKnownOp(uint8_t op) {
   switch (static_cast<PeerOp>(op)) {
@@ -179,36 +181,48 @@ bool DecodeHelloReply(std::string_view bytes, PeerHelloReply& reply) {
   return in.empty();
 }
 
-std::string EncodeChunk(const std::vector<std::pair<AvatarRecord, bool>>& chunk) {
+std::string EncodeChunk(const std::vector<ExportEntry>& chunk) {
   std::string out{static_cast<char>(kVersion2), kChunkTag};
   coding::PutFixed16(out, static_cast<uint16_t>(chunk.size()));
-  for (const auto& [record, flag] : chunk) {
-    out += flag ? '1' : '0';
-    out.append(record.key.bytes());
-    coding::PutText16(out, record.name);
-    coding::PutText16(out, record.grid);
+  for (const ExportEntry& entry : chunk) {
+    const bool registered = !entry.earlier_name && entry.registered_us != 0;
+    out += entry.earlier_name ? kEarlierName : registered ? kRegisteredName : kNewestName;
+    out.append(entry.record.key.bytes());
+    coding::PutText16(out, entry.record.name);
+    coding::PutText16(out, entry.record.grid);
+    if (registered) coding::PutFixed64(out, entry.registered_us);
   }
   return out;
+}
+
+size_t ChunkEntryBytes(const ExportEntry& entry) {
+  return 1 + Uuid::kByteLength + 2 + entry.record.name.size() + 2 + entry.record.grid.size() + 8;
 }
 
 bool IsChunk(std::string_view in) {
   return in.size() >= 2 && static_cast<uint8_t>(in[0]) == kVersion2 && in[1] == kChunkTag;
 }
 
-bool DecodeChunk(std::string_view bytes, std::vector<std::pair<AvatarRecord, bool>>& chunk) {
+bool DecodeChunk(std::string_view bytes, std::vector<ExportEntry>& chunk) {
   coding::Reader in(bytes);
   std::string_view tag;
   uint16_t count = 0;
   if (!in.GetBytes(2, tag) || !IsChunk(tag) || !in.GetFixed16(count)) return false;
   chunk.clear();
   for (size_t i = 0; i < count; ++i) {
-    AvatarRecord record;
-    bool flag = false;
-    if (!GetFlag(in, flag) || !GetKey(in, record.key) || !in.GetText16(record.name) ||
-        !in.GetText16(record.grid)) {
+    ExportEntry entry;
+    uint8_t kind = 0;
+    if (!in.GetByte(kind) || (kind != kEarlierName && kind != kNewestName && kind != kRegisteredName) ||
+        !GetKey(in, entry.record.key) || !in.GetText16(entry.record.name) ||
+        !in.GetText16(entry.record.grid)) {
       return false;
     }
-    chunk.emplace_back(std::move(record), flag);
+    entry.earlier_name = kind == kEarlierName;
+    // A registered entry has a time, and no other one: one reading only.
+    if (kind == kRegisteredName && (!in.GetFixed64(entry.registered_us) || entry.registered_us == 0)) {
+      return false;
+    }
+    chunk.push_back(std::move(entry));
   }
   return in.empty();
 }

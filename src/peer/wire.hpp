@@ -55,10 +55,14 @@ bool DecodeHelloReply(std::string_view in, PeerHelloReply& reply);
 // True when in is a hello (of any validity): the owner expects one first.
 bool IsHello(std::string_view in);
 
-// A chunk of a streamed answer (an export): records, each with a flag.
-//   export chunk: 2 | 'x' | count (2) | count x (flag '0'/'1' | key (16) | name | grid)
-std::string EncodeChunk(const std::vector<std::pair<AvatarRecord, bool>>& chunk);
-bool DecodeChunk(std::string_view in, std::vector<std::pair<AvatarRecord, bool>>& chunk);
+// A chunk of a streamed answer (an export): entries, each with a kind.
+//   export chunk: 2 | 'x' | count (2) | count x (kind | key (16) | name | grid | [time (8)])
+//   kind: '1' an earlier name, '0' a newest name, '2' a newest name registered
+//   in-world at time (µs since 1970, non-zero)
+std::string EncodeChunk(const std::vector<ExportEntry>& chunk);
+bool DecodeChunk(std::string_view in, std::vector<ExportEntry>& chunk);
+// What one entry adds to a chunk's encoding, so a sender keeps frames under kMaxFrameBytes.
+size_t ChunkEntryBytes(const ExportEntry& entry);
 bool IsChunk(std::string_view in);
 
 // The frame header for a payload, and the payload length a header gives;

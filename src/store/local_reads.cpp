@@ -3,6 +3,8 @@
 // the records of an export.
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <string>
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
@@ -19,6 +21,38 @@ using namespace record_format;
 // Anyone may register a name on new grids: a listing stops here, so it
 // stays one small answer (and one peer frame).
 constexpr size_t kMaxGridsListed = 100;
+
+// The time each key was last registered in-world, read in key order beside
+// the scan of the keys' entries (both sort by the key's bytes): one pass,
+// not one lookup per key.
+class RegistrationTimes {
+ public:
+  RegistrationTimes(const Database& db, const leveldb::Snapshot* snapshot) {
+    leveldb::ReadOptions options;
+    options.fill_cache = false;
+    options.snapshot = snapshot;
+    it_.reset(db.raw()->NewIterator(options));
+    it_->Seek(std::string(1, kRegisteredPrefix));
+  }
+  // Requires: keys asked in increasing order. 0 when never registered.
+  Result<uint64_t> Of(std::string_view key_bytes) {
+    for (; it_->Valid() && it_->key()[0] == kRegisteredPrefix; it_->Next()) {
+      const std::string_view key(it_->key().data() + 1, it_->key().size() - 1);
+      if (key < key_bytes) continue;
+      if (key > key_bytes) return uint64_t{0};
+      uint64_t time_us = 0;
+      if (!DecodeRegisteredValue(std::string_view(it_->value().data(), it_->value().size()), time_us)) {
+        return Status::Corruption("bad registration time entry");
+      }
+      return time_us;
+    }
+    if (!it_->status().ok()) return Status::IOError("reading registration times: " + it_->status().ToString());
+    return uint64_t{0};
+  }
+
+ private:
+  std::unique_ptr<leveldb::Iterator> it_;
+};
 
 Result<std::vector<AvatarRecord>> One(Result<AvatarRecord> record) {
   if (!record.ok()) return record.status();
@@ -191,16 +225,21 @@ Status LocalDb::Export(const ExportVisitor& emit, const std::function<Status()>&
         if (current.ok() && LookupForm(current->name) == LookupForm(by_name->name)) {
           return Status::OK();
         }
-        return emit(by_name.value(), /*earlier_name=*/true);
+        return emit(ExportEntry{std::move(by_name).value(), /*earlier_name=*/true, 0});
       },
       snapshot);
   if (status.ok()) {
+    RegistrationTimes registered(*db, snapshot);
     status = db->Scan(
         kKeyPrefix,
         [&](std::string_view key, std::string_view value) {
+          if (Status s = progress(); !s.ok()) return s;
           if (key.size() != Uuid::kByteLength) return Status::Corruption("bad key entry length");
           auto by_key = DecodeKeyEntry(Uuid::FromBytes(key), value);
-          return by_key.ok() ? emit(by_key.value(), /*earlier_name=*/false) : by_key.status();
+          if (!by_key.ok()) return by_key.status();
+          auto time_us = registered.Of(key);
+          if (!time_us.ok()) return time_us.status();
+          return emit(ExportEntry{std::move(by_key).value(), /*earlier_name=*/false, time_us.value()});
         },
         snapshot);
   }

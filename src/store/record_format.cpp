@@ -246,4 +246,13 @@ void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid
   }
 }
 
+void EncodeRegistration(const AvatarName& name, const Uuid& key, std::string_view grid,
+                        uint64_t time_us, RegistrationEntries& out) {
+  using namespace record_format;
+  out.time_key = RegisteredKey(key);
+  out.time_value = RegisteredValue(time_us);
+  out.journal_key = JournalKey(time_us, key);
+  out.journal_value = JournalValue(name.display(), grid);
+}
+
 }  // namespace gosl

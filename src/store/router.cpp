@@ -6,6 +6,7 @@
 
 #include "gosl/logging.hpp"
 #include "gosl/version.hpp"
+#include "peer/wire.hpp"
 #include "util/private_files.hpp"
 
 namespace gosl {
@@ -45,18 +46,23 @@ PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::Chunk
       return reply;
     }
     case PeerOp::kExport: {
-      std::vector<std::pair<AvatarRecord, bool>> chunk;
+      std::vector<ExportEntry> chunk;
+      size_t chunk_bytes = 0;
       auto last_sent = std::chrono::steady_clock::now();
       const auto send_chunk = [&] {
         const bool sent = send(chunk);
         chunk.clear();
+        chunk_bytes = 0;
         last_sent = std::chrono::steady_clock::now();
         return sent ? Status::OK() : Status::Unavailable("the exporting process is gone");
       };
       Status exported = local_.Export(
-          [&](const AvatarRecord& record, bool earlier_name) {
-            chunk.emplace_back(record, earlier_name);
-            return chunk.size() < kExportChunkRecords ? Status::OK() : send_chunk();
+          [&](const ExportEntry& entry) {
+            chunk.push_back(entry);
+            chunk_bytes += wire::ChunkEntryBytes(entry);
+            // Long names and grids make fewer records fill a frame.
+            return chunk.size() < kExportChunkRecords && chunk_bytes < kExportChunkBytes ? Status::OK()
+                                                                                         : send_chunk();
           },
           // Older names are few: scanning past millions of current ones
           // sends nothing for minutes, so the exporter hears (an empty

@@ -65,6 +65,7 @@ class Router {
   static constexpr int kOperationTimeoutMs = 2 * 3600 * 1000;
   static constexpr int kExportChunkTimeoutMs = 60 * 1000;
   static constexpr size_t kExportChunkRecords = 500;
+  static constexpr size_t kExportChunkBytes = 48 * 1024;  // under the wire's 64 KB frame
   static constexpr std::chrono::seconds kExportKeepAlive{5};
   // An owner whose peer server could not start tries again, at most once a
   // second.
