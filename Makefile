@@ -41,14 +41,25 @@ else
 endif
 
 LINKAGE ?= dynamically linked
+# The commit a binary was built from (git describe; "-dirty" with changes not
+# committed), for --version; the stamp file changes only when it does, so
+# version.o is rebuilt then and only then. "unknown" outside a git clone.
+SOURCE_REVISION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(B)/source-revision: FORCE
+	@mkdir -p $(B)
+	@echo '$(SOURCE_REVISION)' | cmp -s - $@ || echo '$(SOURCE_REVISION)' > $@
+.PHONY: FORCE
+FORCE:
+$(B)/src/version.o: $(B)/source-revision
 $(B)/src/version.o: CPPFLAGS += -DGOSL_BUILD_DATE='"$(shell date -u +%Y-%m-%d)"' \
+    -DGOSL_SOURCE_REVISION='"$(SOURCE_REVISION)"' \
     -DGOSL_LINKAGE='"$(LINKAGE)"' \
     -DGOSL_LIBFCGI_VERSION='"$(shell dpkg-query -W -f='$${Version}' libfcgi-dev 2>/dev/null)"'
 
 SRCS := $(wildcard src/*.cpp src/*/*.cpp)
 OBJS := $(SRCS:%.cpp=$(B)/%.o)
 LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
-TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp) \
+TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp tests/docs/*.cpp) \
              fuzz/targets.cpp
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(B)/%.o)
 BENCH_SRCS := $(wildcard bench/*.cpp)
@@ -116,6 +127,7 @@ release:
 	@mkdir -p dist
 	cp build/release/$(BINARY) dist/$(BINARY)
 	@ls -l dist/$(BINARY)
+	@echo "(A linker warning about gethostbyname in a static link is expected and harmless: see README.md.)"
 
 check: tests-binary
 	@scripts/run-tests.sh $(FLAVOUR) $(B)/gosl-tests $(TESTS)
@@ -129,7 +141,7 @@ previous:
 
 test: deps
 	$(MAKE) previous
-	$(MAKE) release
+	$(MAKE) dist
 	$(MAKE) FLAVOUR=dev check
 	$(MAKE) FLAVOUR=asan check
 	$(MAKE) fuzz FUZZ_SECONDS=20
@@ -165,7 +177,10 @@ DIST_NAME := gosl-basics-$(VERSION)
 dist: release
 	rm -rf build/dist-stage && mkdir -p build/dist-stage/$(DIST_NAME)
 	cp dist/$(BINARY) htaccess/.htaccess htaccess/config.ini build/dist-stage/$(DIST_NAME)/
+	# config.ini may come to hold the write token: the host's other users must not read it.
+	chmod 600 build/dist-stage/$(DIST_NAME)/config.ini
 	if [ -d lsl ]; then cp -r lsl build/dist-stage/$(DIST_NAME)/; fi
+	cp -r docs build/dist-stage/$(DIST_NAME)/
 	cp docs/deploy-shared-host.md build/dist-stage/$(DIST_NAME)/README-deploy.md
 	tar -czf dist/$(DIST_NAME)-linux-x86_64.tar.gz -C build/dist-stage $(DIST_NAME)
 	@tar -tzvf dist/$(DIST_NAME)-linux-x86_64.tar.gz

@@ -16,6 +16,9 @@
 #ifndef GOSL_BUILD_DATE
 #define GOSL_BUILD_DATE "unknown"
 #endif
+#ifndef GOSL_SOURCE_REVISION
+#define GOSL_SOURCE_REVISION "unknown"
+#endif
 #ifndef GOSL_LINKAGE
 #define GOSL_LINKAGE "dynamically linked"
 #endif
@@ -27,11 +30,12 @@ namespace gosl {
 
 std::string VersionText() {
   return fmt::format(
-      "gosl-basics {}\n"
+      "gosl-basics {} (source {})\n"
       "built {}, {}, for Linux x86_64\n"
       "leveldb {}.{}, snappy {}.{}.{}, libfcgi {}, Boost {}.{}.{} (program_options, Beast {}),\n"
       "spdlog {}.{}.{}, fmt {}.{}.{}, zlib {}, bzip2 {}, libedit {}.{}, glibc {}\n",
-      kVersion, GOSL_BUILD_DATE, GOSL_LINKAGE, leveldb::kMajorVersion, leveldb::kMinorVersion,
+      kVersion, GOSL_SOURCE_REVISION, GOSL_BUILD_DATE, GOSL_LINKAGE, leveldb::kMajorVersion,
+      leveldb::kMinorVersion,
       SNAPPY_MAJOR, SNAPPY_MINOR, SNAPPY_PATCHLEVEL, GOSL_LIBFCGI_VERSION, BOOST_VERSION / 100000,
       BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100, BOOST_BEAST_VERSION, SPDLOG_VER_MAJOR,
       SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, FMT_VERSION / 10000, FMT_VERSION / 100 % 100,

@@ -273,6 +273,10 @@ TEST_CASE("a changed config.ini is taken by a running process; a broken one is n
   const std::string logged = test::ReadFile(logs.File("gosl.log"));
   CHECK(logged.find("is gone: the settings in force stay") != std::string::npos);
   CHECK(logged.find("reloaded: writes = off") != std::string::npos);
+  // Each reload names what it changed, the log level too, even when it lowers it from ERROR.
+  CHECK(logged.find("; changed now: writes = off, ") != std::string::npos);
+  CHECK(logged.find(", logLevel = ERROR") != std::string::npos);
+  CHECK(logged.find("; changed now: logLevel = INFO") != std::string::npos);
   CHECK(logged.find("changed but is not used, the settings in force stay: gosl-basics.fcgi: "
                     "--writes must be open, sl-only, token or off, not 'sometimes'") !=
         std::string::npos);

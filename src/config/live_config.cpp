@@ -16,17 +16,40 @@ namespace fs = std::filesystem;
 
 // The settings read at start that differ between two parses: they take
 // effect at the next start.
-std::vector<std::string> ChangedStartupSettings(const Config& before, const Config& after) {
+// The settings given differently in after than in before: those read only at
+// start (modifiable false), or those taken while serving, with their new
+// value (a secret's never shown).
+std::vector<std::string> ChangedSettings(const Config& before, const Config& after, bool modifiable) {
   std::vector<std::string> changed;
   for (const config_table::Row& row : config_table::Rows()) {
-    if (row.kind == config_table::Kind::kIgnored || row.flags != config_table::kStartup) continue;
+    if (row.kind == config_table::Kind::kIgnored || (row.flags & config_table::kCommand) != 0) continue;
+    if (((row.flags & config_table::kModifiable) != 0) != modifiable) continue;
     const std::string name = config_table::LongName(row);
     auto was = before.given.find(name), now = after.given.find(name);
     const bool same = (was == before.given.end()) == (now == after.given.end()) &&
                       (was == before.given.end() || was->second == now->second);
-    if (!same) changed.push_back("--" + name);
+    if (same) continue;
+    if (!modifiable) {
+      changed.push_back("--" + name);
+      continue;
+    }
+    // A reload reads config.ini: name the setting as it is written there.
+    const std::string ini = row.ini != nullptr ? std::string(row.ini) : "";
+    const std::string label = ini.empty() ? "--" + name : ini.substr(ini.find('.') + 1);
+    if (now == after.given.end()) {
+      changed.push_back(label + " no longer set");
+    } else {
+      changed.push_back(label + " = " +
+                        ((row.flags & config_table::kSecret) != 0 ? "(secret)" : Sanitized(now->second, 60)));
+    }
   }
   return changed;
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
 }
 
 }  // namespace
@@ -99,14 +122,15 @@ void LiveConfig::CheckNow() {
   }
   std::vector<const char*> argv;
   for (const std::string& arg : args_) argv.push_back(arg.c_str());
-  std::vector<std::string> restart_needed;
+  std::vector<std::string> restart_needed, taken;
   // Only what can change under a running server is taken.
   auto next = std::make_shared<Config>(*before);
   std::vector<std::string> kept;
   try {
     const Config parsed = ParseConfig(static_cast<int>(argv.size()), argv.data(), binary_dir_);
     kept = config_table::TakeModifiable(parsed, *next);
-    restart_needed = ChangedStartupSettings(*before, parsed);
+    restart_needed = ChangedSettings(*before, parsed, /*modifiable=*/false);
+    taken = ChangedSettings(*before, parsed, /*modifiable=*/true);
   } catch (const StartupError& e) {
     std::string why = e.what();
     why = why.substr(0, why.find('\n'));
@@ -121,18 +145,22 @@ void LiveConfig::CheckNow() {
                  ": the values in force stay (a setting removed is not a setting weakened; " +
                  "write the new value to change it)");
   }
-  std::string restart_names;
-  for (const std::string& name : restart_needed) {
-    restart_names += (restart_names.empty() ? "" : ", ") + name;
+  // A setting removed whose value stays (kept) is not taken: the warning above says so.
+  for (const std::string& name : kept) {
+    const config_table::Row* row = config_table::FindByLongName(name);
+    const std::string ini = row != nullptr && row->ini != nullptr ? std::string(row->ini) : "";
+    const std::string removed = (ini.empty() ? "--" + name : ini.substr(ini.find('.') + 1)) + " no longer set";
+    taken.erase(std::remove(taken.begin(), taken.end(), removed), taken.end());
   }
+  // Written under whichever level shows more: ERROR lowered to INFO is news too.
+  log::SetLevel(std::min(before->log_level, next->log_level));
   log::Notice("config '" + watched_ + "' reloaded: writes = " +
               std::string(WriteModeName(next->access.writes)) + ", " +
               std::to_string(next->access.owners.size()) + " owners listed, " +
-              std::to_string(next->access.registrations_per_minute) +
-              " registrations per minute" +
-              (restart_names.empty() ? ""
-                                     : "; changed, taking effect at the next start: " +
-                                           restart_names));
+              std::to_string(next->access.registrations_per_minute) + " registrations per minute" +
+              (taken.empty() ? "" : "; changed now: " + Joined(taken)) +
+              (restart_needed.empty() ? ""
+                                      : "; changed, taking effect at the next start: " + Joined(restart_needed)));
   log::SetLevel(next->log_level);  // after the line above, which a higher level would hide
   WarnIfReadableByOthers();
   std::lock_guard<std::mutex> lock(mutex_);

@@ -323,6 +323,10 @@ Result<std::string> LocalDb::SwapIn(const std::string& new_dir_given, bool refre
     }
     if (!swapped.ok()) return swapped;
     cache_back.swapped = true;
+    // The name it came under is gone, and so goes the lock file beside it
+    // (still locked here: no one else is using it).
+    std::error_code ignored;
+    fs::remove(db_files::OwnerLockFile(new_dir), ignored);
     std::shared_ptr<Database> old = std::move(current_);
     old = follow ? ForCarrying(std::move(old), old_path) : nullptr;
     if (!old) {

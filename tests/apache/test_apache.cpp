@@ -254,7 +254,10 @@ TEST_CASE("every SPEC API row answers through Apache and mod_fcgid as SPEC.md sa
     Params headers;
     if (!c.content_type.empty()) headers.emplace_back("Content-Type", c.content_type);
     if (!c.grid.empty()) headers.emplace_back("X-SecondLife-Shard", c.grid);
-    return HttpRequest(apache.port(), c.method, Target(apache.app_url(), c.query), c.body, headers);
+    HttpReply reply = HttpRequest(apache.port(), c.method, Target(apache.app_url(), c.query), c.body, headers);
+    // The .htaccess reads Content-Length without making caches vary on it.
+    CHECK(reply.headers.count("vary") == 0);
+    return reply;
   });
   // One INFO line per request: every row reached the program, none was answered by Apache.
   // (A request's line is written once its answer has gone.)
@@ -345,6 +348,7 @@ TEST_CASE("a 200 KB body ends in 413 instead of mod_fcgid's 500 and Apache goes 
   const HttpReply declared = HttpRequest(apache.port(), "POST", Target(apache.app_url(), "name=mini"), body,
                                          {{"Content-Type", kForm}});
   CHECK(declared.status == 413);
+  CHECK(declared.body == "request body is larger than 65536 bytes");
   // Chunked: LimitRequestBody stops Apache reading past 64 KB, and the program, told a
   // CONTENT_LENGTH over its limit, refuses it itself.
   const HttpReply chunked =

@@ -107,6 +107,7 @@ TEST_CASE("--replace swaps a database in while three processes serve, losing not
     acknowledged = traffic.Acknowledged();
   }
   CHECK_FALSE(fs::exists(site.File("slkvdb.new")));
+  CHECK_FALSE(fs::exists(site.File("slkvdb.new.owner")));  // nor its lock file
   size_t kept = 0;
   for (const auto& entry : fs::directory_iterator(site.dir())) {
     const std::string name = entry.path().filename().string();

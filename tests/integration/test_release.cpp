@@ -5,10 +5,15 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
+#include <string>
 
 #include <catch2/catch.hpp>
 
+#include "gosl/version.hpp"
+
 #include "../support/api_cases.hpp"
+#include "../support/files.hpp"
 #include "../support/fcgi_client.hpp"
 #include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
@@ -33,6 +38,42 @@ TEST_CASE("the release binary is static, stripped and says what it was built fro
   CHECK_THAT(version.out, Catch::Contains("statically linked"));
   CHECK_THAT(version.out, Catch::Contains("leveldb 1."));
   CHECK_THAT(version.out, Catch::Contains("libfcgi 2."));
+  // The commit it was built from, as git names it.
+  RunResult revision = RunProgram("/usr/bin/git", {"-C", GOSL_SOURCE_DIR, "rev-parse", "--short=7", "HEAD"},
+                                  {"PATH=/usr/bin:/bin"});
+  if (revision.exit_code == 0) {
+    CHECK_THAT(version.out, Catch::Contains("(source " + revision.out.substr(0, 7)));
+  }
+}
+
+TEST_CASE("the archive to upload holds every file its guides name", "[integration][release]") {
+  const std::string archive = GOSL_SOURCE_DIR "/dist/gosl-basics-" + std::string(kVersion) +
+                              "-linux-x86_64.tar.gz";
+  REQUIRE(fs::exists(archive));  // make test builds it first (make dist)
+  TempDir dir;
+  REQUIRE(RunProgram("/bin/tar", {"-xzf", archive, "-C", dir.path()}, {"PATH=/usr/bin:/bin"}).exit_code == 0);
+  const std::string root = dir.path() + "/gosl-basics-" + std::string(kVersion);
+  for (const char* file : {"gosl-basics.fcgi", ".htaccess", "config.ini", "README-deploy.md",
+                           "lsl/name2key_lib.lsl", "docs/deploy-shared-host.md"}) {
+    CHECK(fs::exists(root + "/" + file));
+  }
+  // Uploaded as they are (rsync -a keeps modes), they are private where they must be.
+  CHECK((fs::status(root + "/config.ini").permissions() & fs::perms::all) == fs::perms(0600));
+  CHECK((fs::status(root + "/gosl-basics.fcgi").permissions() & fs::perms::all) == fs::perms(0755));
+  // Every guide a shipped guide points to ("docs/NAME.md") is in the archive.
+  const std::regex link("docs/[a-z-]+\\.md");
+  size_t links = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.path().extension() != ".md") continue;
+    const std::string text = ReadFile(entry.path().string());
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), link); it != std::sregex_iterator(); ++it) {
+      ++links;
+      INFO(entry.path().string() << " names " << it->str());
+      CHECK(fs::exists(root + "/" + it->str()));
+    }
+    CHECK(text.find("../shared") == std::string::npos);
+  }
+  CHECK(links > 10);
 }
 
 TEST_CASE("the release binary answers in an empty chroot holding only it and a database",
