@@ -181,9 +181,15 @@ void ApacheServer::Prepare() {
   app_dir_ = root + "/htdocs/name2key";
   binary_path_ = app_dir_ + "/gosl-basics.fcgi";
   config_path_ = root + "/apache2.conf";
-  fs::create_directories(app_dir_);
+  fs::create_directories(root + "/htdocs");
   fs::create_directories(root + "/logs");
   fs::create_directories(root + "/run/fcgid");
+  if (!options_.install_app) {
+    fs::permissions(root, fs::perms(0755), fs::perm_options::replace);
+    if (::geteuid() == 0) ChownTree(root, uid_, gid_);
+    return;
+  }
+  fs::create_directories(app_dir_);
 
   std::string binary = options_.binary;
 #ifdef GOSL_TEST_BINARY
@@ -419,6 +425,25 @@ RunResult ApacheServer::RunAsSiteUser(const std::vector<std::string>& args,
   }
   return RunProgram(program, all, {"PATH=/usr/bin:/bin"}, input, 300000, app_dir_,
                     input.empty() ? "/dev/null" : "");
+}
+
+std::string ApacheServer::MakeSiteDir(const std::string& name) const {
+  const std::string dir = root_.path() + "/" + name;
+  fs::create_directories(dir);
+  if (::geteuid() == 0) ChownTree(dir, uid_, gid_);
+  return dir;
+}
+
+RunResult ApacheServer::BashAsSiteUser(const std::string& script, const std::vector<std::string>& env,
+                                       const std::string& dir, int timeout_ms) const {
+  std::vector<std::string> args = {"-c", script};
+  std::string program = "/bin/bash";
+  if (::geteuid() == 0) {
+    args.insert(args.begin(), {"--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
+                               "--clear-groups", "/bin/bash"});
+    program = "/usr/bin/setpriv";
+  }
+  return RunProgram(program, args, env, "", timeout_ms, dir, "/dev/null");
 }
 
 RunResult ApacheServer::ShellAsSiteUser(const std::string& command) const {

@@ -31,6 +31,9 @@ struct ApacheOptions {
   std::vector<std::string> skip_modules;
   // The binary copied into the app directory; empty: GOSL_TEST_BINARY.
   std::string binary;
+  // False: the app directory is not made at all (no binary, .htaccess, config.ini or
+  // database), as on a host before the deploy guide's first upload.
+  bool install_app = true;
   int start_timeout_ms = 20000;
 };
 
@@ -75,6 +78,13 @@ class ApacheServer {
   // Runs a shell command as the site's user in app_dir() (as a guide's
   // `ssh $HOST '…'` does).
   RunResult ShellAsSiteUser(const std::string& command) const;
+  // A directory beside the document root (root/name), owned by the site's user.
+  std::string MakeSiteDir(const std::string& name) const;
+  // The document root: app_dir() is its name2key/.
+  std::string htdocs() const { return root_.path() + "/htdocs"; }
+  // Runs a bash script as the site's user from dir, with exactly env, for up to timeout_ms.
+  RunResult BashAsSiteUser(const std::string& script, const std::vector<std::string>& env,
+                           const std::string& dir, int timeout_ms) const;
   pid_t apache_pid() const { return pid_; }
 
   std::string ErrorLog() const;  // Apache's error log so far
