@@ -22,12 +22,17 @@ Mode ChooseMode(const gosl::Config& config) {
   if (config.server) return Mode::kServer;
   if (config.shell) return Mode::kShell;
   if (config.repair) return Mode::kRepair;
-  if (!config.import_file.empty() || !config.export_file.empty() || config.create ||
-      !config.replace_dir.empty()) {
-    return Mode::kFilesOnly;
-  }
+  const bool operation = !config.import_file.empty() || !config.export_file.empty() ||
+                         config.create || !config.replace_dir.empty();
+  const auto& given = config.on_command_line;
+  const bool asked_by_hand =
+      given.count("import") || given.count("export") || given.count("create") || given.count("replace");
+  if (operation && asked_by_hand) return Mode::kFilesOnly;
+  // Started by Apache, it serves, whatever config.ini asks to do once
+  // (main() says why that is not done).
   if (gosl::StdinIsListeningSocket()) return Mode::kFastCgi;
   if (gosl::EnvironmentIsCgi()) return Mode::kCgi;
+  if (operation) return Mode::kFilesOnly;  // config.ini's, run by hand: the Go program's way
   return Mode::kUsage;  // started by hand: say how to use it instead of hanging
 }
 
@@ -60,13 +65,24 @@ int main(int argc, char* argv[]) {
     // Only an import or --create makes a database: a serving process that
     // finds none (a mistyped --dir, an upload under way) answers 503 and
     // serves it once it is there, instead of filling a new empty one.
-    const bool may_create = !config.import_file.empty() || config.create;
+    gosl::Config operations = config;
+    if ((mode == Mode::kFastCgi || mode == Mode::kCgi) &&
+        (!config.import_file.empty() || !config.export_file.empty())) {
+      // A Go-era config.ini's importFilename or exportFilename would run in
+      // every process Apache starts: an operation is run over SSH instead.
+      gosl::log::Warning("config.ini sets importFilename or exportFilename, which would run in "
+                         "every process Apache starts: ignored here (run gosl-basics.fcgi --import "
+                         "FILE or --export FILE over SSH, docs/database.md)");
+      operations.import_file.clear();
+      operations.export_file.clear();
+    }
+    const bool may_create = !operations.import_file.empty() || config.create;
     gosl::Store store({config.DatabasePath(), config.memory_budget_mb, may_create});
     // Public front ends check registrations against the settings in force
     // (config.ini may change them while serving, an import included); the
     // shell is the operator.
     gosl::LiveConfig live(argc, argv, binary_dir, config);
-    if (!gosl::RunFileOperations(config, store)) return 1;
+    if (!gosl::RunFileOperations(operations, store)) return 1;
 
     gosl::Gate gate(
         [&live] {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -64,6 +65,9 @@ struct Config {
   // The text each option was given as (command line or INI file), by long
   // name; options left at their default are absent. What a reload compares.
   std::map<std::string, std::string> given;
+  // The long names of those given on the command line (the rest came from
+  // config.ini): an operation asked there runs even when Apache started us.
+  std::set<std::string> on_command_line;
 
   std::string DatabasePath() const;   // dir/database_name unless absolute
   std::string LogPath() const;        // dir/log_file unless absolute

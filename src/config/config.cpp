@@ -142,6 +142,11 @@ Config ParseConfig(int argc, const char* const argv[], const std::string& binary
     config.version = !config.help;
     return config;
   }
+  for (const Row& row : config_table::Rows()) {
+    if (row.kind != Kind::kIgnored && vm.count(config_table::LongName(row))) {
+      config.on_command_line.insert(config_table::LongName(row));
+    }
+  }
   config_table::Source source;
   source.from_command_line = vm.count("dir") > 0;  // before the file adds its own
   source.config_file = ChooseConfigFile(vm, binary_dir);

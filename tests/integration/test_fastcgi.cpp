@@ -80,6 +80,26 @@ TEST_CASE("without a database: 503 saying so, logged once, served once --create 
   CHECK(CountLinesWith(log, "answers again") == 1);
 }
 
+TEST_CASE("a Go-era config.ini's importFilename and exportFilename do not run in every FastCGI process",
+          "[integration][fastcgi]") {
+  Site site(Site::Db::kSeeded);
+  WriteFile(site.File("name2key.csv"), "11111111-0000-4000-8000-000000000001,Not Imported\n");
+  site.WriteConfig("[options]\nimportFilename = " + site.File("name2key.csv") +
+                   "\nexportFilename = " + site.File("export.csv") + "\n");
+  site.Start({}, 2);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(site.Get("name=mini", {}, i).body == kMiniKey);
+    CHECK(site.Get("name=Not+Imported", {}, i).body == "00000000-0000-0000-0000-000000000000");
+  }
+  CHECK_FALSE(std::filesystem::exists(site.File("export.csv")));
+  CHECK(CountLinesWith(site.Log(), "WARNING config.ini sets importFilename or exportFilename, which would run "
+                                   "in every process Apache starts: ignored here") == 2);
+  // By hand, the same config.ini still imports (the Go program's way).
+  CHECK(site.Run({"--shell"}, "Not Imported\n").exit_code == 0);
+  CHECK(site.Run({"--shell"}, "Not Imported\n").out.find("11111111-0000-4000-8000-000000000001") !=
+        std::string::npos);
+}
+
 TEST_CASE("a database held by another process is answered through it", "[integration][fastcgi]") {
   Site site(Site::Db::kSeeded);
   gosl::Store holder({site.db()});
