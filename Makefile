@@ -41,10 +41,11 @@ else
 endif
 
 LINKAGE ?= dynamically linked
-# The commit a binary was built from (git describe; "-dirty" with changes not
-# committed), for --version; the stamp file changes only when it does, so
-# version.o is rebuilt then and only then. "unknown" outside a git clone.
-SOURCE_REVISION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# The commit a binary was built from ("-dirty" with changes not committed),
+# for --version; the stamp file changes only when it does, so version.o is
+# rebuilt then and only then. "unknown" outside a git clone.
+SOURCE_REVISION := $(shell r=$$(git rev-parse --short=7 HEAD 2>/dev/null) && \
+    { git diff --quiet HEAD -- && echo $$r || echo $$r-dirty; } || echo unknown)
 $(B)/source-revision: FORCE
 	@mkdir -p $(B)
 	@echo '$(SOURCE_REVISION)' | cmp -s - $@ || echo '$(SOURCE_REVISION)' > $@
