@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 const std::string kSource = GOSL_SOURCE_DIR;
 const std::vector<std::string> kGuides = {"README.md",           "docs/api.md",      "docs/database.md",
                                           "docs/deploy-shared-host.md", "docs/security.md", "docs/lsl.md",
-                                          "docs/architecture.md", "docs/storage.md"};
+                                          "docs/architecture.md", "docs/storage.md",  "docs/messages.md"};
 
 // The archive `make dist` built (make test builds it first).
 std::string Archive() {
@@ -237,6 +237,55 @@ TEST_CASE("the security guide's repair runs on a serving site", "[docs][apache]"
   const HostRun run = RunOnHost("docs/security.md", Site::kServing);
   INFO(run.output);
   CHECK(run.report == "");
+}
+
+namespace {
+
+// The longest string literal of each call that makes a message an operator
+// can meet: a 5xx answer (Unavailable, Corruption, IOError, Internal) or a
+// log line at WARNING and above.
+std::vector<std::string> OperatorMessages(std::vector<std::string>& where) {
+  const std::regex call(R"re((log::(Error|Warning|Critical)|Status::(Unavailable|Corruption|IOError|Internal))\()re");
+  const std::regex literal(R"re("((?:[^"\\]|\\.)*)")re");
+  std::vector<std::string> messages;
+  for (const auto& entry : fs::recursive_directory_iterator(kSource + "/src")) {
+    if (entry.path().extension() != ".cpp") continue;
+    const std::string text = ReadFile(entry.path().string());
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), call); it != std::sregex_iterator(); ++it) {
+      const size_t begin = static_cast<size_t>(it->position() + it->length());
+      const std::string args = text.substr(begin, text.find(';', begin) - begin);
+      std::string longest;
+      for (auto lit = std::sregex_iterator(args.begin(), args.end(), literal); lit != std::sregex_iterator(); ++lit) {
+        std::string unescaped;
+        const std::string raw = (*lit)[1].str();
+        for (size_t i = 0; i < raw.size(); ++i) unescaped += raw[i] == '\\' && i + 1 < raw.size() ? raw[++i] : raw[i];
+        if (unescaped.size() > longest.size()) longest = unescaped;
+      }
+      if (longest.size() < 12) continue;  // "' is gone", ": ": no message of its own to look up
+      messages.push_back(longest);
+      where.push_back(entry.path().lexically_relative(kSource).string());
+    }
+  }
+  return messages;
+}
+
+}  // namespace
+
+TEST_CASE("every message an operator can meet is in docs/messages.md with its cause and fix", "[docs]") {
+  const std::string table = ReadFile(kSource + "/docs/messages.md");
+  std::vector<std::string> where;
+  const std::vector<std::string> messages = OperatorMessages(where);
+  CHECK(messages.size() > 80);
+  for (size_t i = 0; i < messages.size(); ++i) {
+    INFO(where[i] << ": \"" << messages[i] << "\"");
+    CHECK(table.find(messages[i]) != std::string::npos);
+  }
+  // The deploy guide's "When it fails" is built from the table: each message it quotes is there.
+  const std::string guide = ReadFile(kSource + "/docs/deploy-shared-host.md");
+  const size_t section = guide.find("## When it fails");
+  REQUIRE(section != std::string::npos);
+  const std::string fails = guide.substr(section, guide.find("\n## ", section + 1) - section);
+  CHECK(fails.find("docs/messages.md") != std::string::npos);
 }
 
 TEST_CASE("every guide's runnable blocks say where they run, and it names no file outside the repository",
