@@ -199,7 +199,9 @@ std::vector<std::string> PrivateTargets(const ApacheServer& apache) {
   for (const char* other : {"slkvdb.replaced-20261127-120000/CURRENT",
                             "slkvdb.replaced-20261127-120000/", "slkvdb.old/CURRENT", "slkvdb.owner",
                             "slkvdb.import.owner", "gosl.log.lock", "name2key.csv.gz",
-                            "backup-2026-11-27.csv.bz2", "readme.txt"}) {
+                            "backup-2026-11-27.csv.bz2", "readme.txt", "slkvdb.new/CURRENT",
+                            "slkvdb.restored/CURRENT", "slkvdb.before-refresh-20261127-120000/CURRENT",
+                            "slkvdb.import-runs/k-0.run"}) {
     targets.push_back(std::string("/name2key/") + other);
   }
   return targets;
@@ -212,10 +214,14 @@ void AddPrivateFiles(const ApacheServer& apache) {
   WriteFile(dir + "/.gosl_history", "mini\n");
   WriteFile(dir + "/readme.txt", "public");
   std::filesystem::create_directories(dir + "/slkvdb.replaced-20261127-120000");
-  std::filesystem::create_directories(dir + "/slkvdb.old");
+  for (const char* made : {"slkvdb.old", "slkvdb.new", "slkvdb.restored",
+                           "slkvdb.before-refresh-20261127-120000", "slkvdb.import-runs"}) {
+    std::filesystem::create_directories(dir + "/" + made);
+  }
   for (const char* file : {"slkvdb.replaced-20261127-120000/CURRENT", "slkvdb.old/CURRENT",
                            "slkvdb.owner", "slkvdb.import.owner", "gosl.log.lock", "name2key.csv.gz",
-                           "backup-2026-11-27.csv.bz2"}) {
+                           "backup-2026-11-27.csv.bz2", "slkvdb.new/CURRENT", "slkvdb.restored/CURRENT",
+                           "slkvdb.before-refresh-20261127-120000/CURRENT", "slkvdb.import-runs/k-0.run"}) {
     WriteFile(dir + "/" + file, "private\n");
   }
   if (apache.AppLog().empty()) WriteFile(dir + "/gosl.log", "log line\n");
