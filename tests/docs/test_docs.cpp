@@ -104,6 +104,10 @@ HostRun RunOnHost(const std::string& guide, Site site) {
   TempDir downloads;
   fs::permissions(downloads.path(), fs::perms(0755), fs::perm_options::replace);
   const std::string what = WhatExport(downloads);
+  // The site's user may not be able to read the clone (CI's may be root's alone): a copy it can.
+  const std::string archive = downloads.File(fs::path(Archive()).filename().string());
+  fs::copy_file(Archive(), archive);
+  fs::permissions(archive, fs::perms(0644), fs::perm_options::replace);
   ApacheOptions options;
   options.install_app = site != Site::kNothing;
   if (site == Site::kServing) {
@@ -128,7 +132,7 @@ HostRun RunOnHost(const std::string& guide, Site site) {
   REQUIRE_FALSE(commands.empty());
   const std::vector<std::string> env = {
       "HOME=" + home, "DESKTOP=" + desktop, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
-      "APACHE_PORT=" + std::to_string(apache.port()), "ARCHIVE=" + Archive(), "WHAT_EXPORT=" + what};
+      "APACHE_PORT=" + std::to_string(apache.port()), "ARCHIVE=" + archive, "WHAT_EXPORT=" + what};
   std::string prelude = "export HOME DESKTOP APACHE_PORT ARCHIVE WHAT_EXPORT\n";
   prelude += kHostShims;
   const RunResult run = apache.BashAsSiteUser(ScriptFor(commands, prelude), env, desktop, 300000);
