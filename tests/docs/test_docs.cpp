@@ -97,10 +97,12 @@ struct HostRun {
   std::string report, output;
 };
 
-// Runs a guide's desktop and host blocks against a fresh Apache site.
-enum class Site { kNothing, kInstalled, kServing };
+// What the host holds before a guide's first command: nothing (the deploy
+// guide uploads it all), the program and its files, or those and a database.
+enum class HostHolds { kNothing, kProgram, kDatabase };
 
-HostRun RunOnHost(const std::string& guide, Site site) {
+// Runs a guide's desktop and host blocks against a fresh Apache site.
+HostRun RunOnHost(const std::string& guide, HostHolds site) {
   TempDir downloads;
   fs::permissions(downloads.path(), fs::perms(0755), fs::perm_options::replace);
   const std::string what = WhatExport(downloads);
@@ -109,8 +111,8 @@ HostRun RunOnHost(const std::string& guide, Site site) {
   fs::copy_file(Archive(), archive);
   fs::permissions(archive, fs::perms(0644), fs::perm_options::replace);
   ApacheOptions options;
-  options.install_app = site != Site::kNothing;
-  if (site == Site::kServing) {
+  options.install_app = site != HostHolds::kNothing;
+  if (site == HostHolds::kDatabase) {
     options.prepare_database = [&what](const std::string& db) {
       const RunResult imported =
           RunProgram(kSource + "/dist/gosl-basics.fcgi",
@@ -220,25 +222,25 @@ TEST_CASE("README and the API guide answer as shown beside make run's demo serve
 
 TEST_CASE("the deploy guide, followed from make dist to the first answers, works on a fresh host",
           "[docs][apache]") {
-  const HostRun run = RunOnHost("docs/deploy-shared-host.md", Site::kNothing);
+  const HostRun run = RunOnHost("docs/deploy-shared-host.md", HostHolds::kNothing);
   INFO(run.output);
   CHECK(run.report == "");
 }
 
 TEST_CASE("README's deploy recipe gives the guide's site: the database is never served", "[docs][apache]") {
-  const HostRun run = RunOnHost("README.md", Site::kNothing);
+  const HostRun run = RunOnHost("README.md", HostHolds::kNothing);
   INFO(run.output);
   CHECK(run.report == "");
 }
 
 TEST_CASE("the database guide, built, checked, uploaded and operated while it serves", "[docs][apache]") {
-  const HostRun run = RunOnHost("docs/database.md", Site::kInstalled);
+  const HostRun run = RunOnHost("docs/database.md", HostHolds::kProgram);
   INFO(run.output);
   CHECK(run.report == "");
 }
 
 TEST_CASE("the security guide's repair runs on a serving site", "[docs][apache]") {
-  const HostRun run = RunOnHost("docs/security.md", Site::kServing);
+  const HostRun run = RunOnHost("docs/security.md", HostHolds::kDatabase);
   INFO(run.output);
   CHECK(run.report == "");
 }
