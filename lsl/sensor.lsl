@@ -144,6 +144,7 @@ send_batch()
         gQueue = llDeleteSubList(gQueue, 0, 0);
         return;
     }
+    // lslint: TOKEN is the setting above: constant as shipped (""), set by the owner.
     if (TOKEN != "")
     {
         body = "token=" + llEscapeURL(TOKEN) + "&" + body;

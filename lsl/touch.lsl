@@ -102,6 +102,7 @@ pump()
         dequeue(found);
         gLastSent = llGetTime();
         key req;
+        // lslint: TOKEN is the setting above: constant as shipped (""), set by the owner.
         if (TOKEN == "")
         {
             req = llHTTPRequest(SERVICE_URL + "?name=" + llEscapeURL(name) + "&key=" + id,

@@ -6,6 +6,7 @@
 // SERVICE_URL line, no HTML-escaped "&key=", HTTP_METHOD in every request and
 // only built-in functions that exist.
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "../support/api_cases.hpp"
+#include "../support/process.hpp"
 #include "../support/site.hpp"
 
 namespace gosl::test {
@@ -491,6 +493,40 @@ TEST_CASE("the LSL scripts pass the lint", "[integration][lsl]") {
         CHECK(false);
       }
       i = end - 1;
+    }
+  }
+}
+
+}  // namespace gosl::test
+
+namespace gosl::test {
+
+// The real front end: lslint (Makopo/lslint) knows every ll… function,
+// constant and event with its signature. It lives beside the project
+// (../shared/tools), not in it: a user's own clone skips this check.
+TEST_CASE("lslint finds no error in any script, and every warning is explained where it stands",
+          "[integration][lsl]") {
+  const std::string lslint = std::string(GOSL_SOURCE_DIR) + "/../shared/tools/lslint";
+  if (access(lslint.c_str(), X_OK) != 0) {
+    WARN("not checked: " << lslint << " is absent (a user's own clone)");
+    return;
+  }
+  for (const std::string& script : LslScripts()) {
+    const std::string path = kLslDir + "/" + script;
+    INFO("lsl/" << script);
+    const RunResult lint = RunProgram(lslint, {"-p", path}, {"PATH=/usr/bin:/bin"});
+    INFO(lint.err);
+    CHECK(lint.exit_code == 0);  // the number of errors
+    CHECK(lint.err.find("TOTAL:: Errors: 0 ") != std::string::npos);
+    // A warning stays only with a comment on the line above saying why ("lslint: …").
+    const std::vector<std::string> lines = Split(ReadText(path), '\n');
+    for (const std::string& message : Split(lint.err, '\n')) {
+      const size_t at = message.find(":: WARN:: (");
+      if (at == std::string::npos) continue;
+      const size_t line = std::stoul(message.substr(at + 11));
+      INFO(message);
+      REQUIRE(line >= 2);
+      CHECK(lines[line - 2].find("// lslint: ") != std::string::npos);
     }
   }
 }
