@@ -1,5 +1,7 @@
 #include "gosl/dispatcher.hpp"
 
+#include <algorithm>
+
 #include <chrono>
 #include <exception>
 
@@ -48,8 +50,55 @@ Result<Outcome> RecordBatch(const Parameters& params, Store& store) {
   return outcome;
 }
 
+// names= / keys=: the well-formed lines asked in one go, the answers put
+// back in the order of the lines.
+Result<Outcome> FindMany(const Parameters& params, Store& store) {
+  Outcome outcome;
+  outcome.action = params.names.empty() ? Action::kFindNames : Action::kFindKeys;
+  std::vector<Store::NameQuestion> questions;
+  std::vector<Uuid> keys;
+  const size_t lines = params.names.empty() ? params.keys.size() : params.names.size();
+  for (size_t i = 0; i < lines; ++i) {
+    Outcome line;
+    line.action = params.names.empty() ? Action::kFindName : Action::kFindKey;
+    line.key = std::string(kNilUuidText);
+    const Status& malformed = params.names.empty() ? params.keys[i].status() : params.names[i].status();
+    if (!malformed.ok()) {
+      line.error = malformed.message();
+    } else if (!params.names.empty()) {
+      const AvatarName& name = params.names[i].value();
+      line.name = name.display();
+      // As a single lookup: grid= or a Hypergrid name's host is the only grid.
+      GridChoice grids;
+      const std::string& host = name.hypergrid_host();
+      grids.caller = !host.empty() ? host : params.explicit_grid ? *params.explicit_grid : params.grid;
+      grids.only = !host.empty() || params.explicit_grid.has_value();
+      questions.push_back({name, grids});
+    } else {
+      line.key = params.keys[i]->ToString();
+      keys.push_back(params.keys[i].value());
+    }
+    outcome.lookups.push_back(std::move(line));
+  }
+  auto answers = params.names.empty() ? store.FindManyByKey(keys) : store.FindManyByName(questions);
+  if (!answers.ok()) return answers.status();
+  size_t next = 0;
+  for (Outcome& line : outcome.lookups) {
+    if (!line.error.empty()) continue;
+    const AvatarRecord& answer = answers.value()[next++];
+    if (answer.name.empty()) continue;  // not known
+    line.found = true;
+    line.name = answer.name;
+    line.key = answer.key.ToString();
+    line.grid = answer.grid;
+    outcome.found = true;
+  }
+  return outcome;
+}
+
 Result<Outcome> Decide(const Parameters& params, Store& store) {
   if (!params.pairs.empty()) return RecordBatch(params, store);
+  if (!params.names.empty() || !params.keys.empty()) return FindMany(params, store);
   Outcome outcome;
   if (params.name && params.key) {
     if (params.key->IsNil()) {
@@ -116,6 +165,13 @@ std::string Summarise(const Outcome& o) {
     case Action::kRecordBatch:
       return "batch: recorded " + std::to_string(o.recorded) + " of " + std::to_string(o.total) +
              " grid '" + Sanitized(o.grid) + "'";
+    case Action::kFindKeys:
+    case Action::kFindNames:
+      return std::string(o.action == Action::kFindKeys ? "names" : "keys") + " (" +
+             std::to_string(o.lookups.size()) + ") -> " +
+             std::to_string(std::count_if(o.lookups.begin(), o.lookups.end(),
+                                          [](const Outcome& line) { return line.found; })) +
+             " found";
   }
   return "recorded '" + Sanitized(o.name) + "' = " + o.key + " grid '" + Sanitized(o.grid) + "'";
 }

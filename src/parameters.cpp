@@ -9,7 +9,7 @@
 namespace gosl {
 namespace {
 
-enum class Field { kName, kKey, kCompat, kFormat, kPairs, kGrid, kToken, kCount };
+enum class Field { kName, kKey, kCompat, kFormat, kPairs, kNames, kKeys, kGrid, kToken, kCount };
 
 struct FieldSpelling {
   std::string_view spelling;
@@ -18,13 +18,15 @@ struct FieldSpelling {
 
 // Every spelling a caller may use. "amp;key" is what old touch.lsl copies
 // produce by writing "&amp;key=" into a URL.
-constexpr std::array<FieldSpelling, 8> kSpellings{{
+constexpr std::array<FieldSpelling, 10> kSpellings{{
     {"name", Field::kName},
     {"key", Field::kKey},
     {"amp;key", Field::kKey},
     {"compat", Field::kCompat},
     {"format", Field::kFormat},
     {"pairs", Field::kPairs},
+    {"names", Field::kNames},
+    {"keys", Field::kKeys},
     {"grid", Field::kGrid},
     {"token", Field::kToken},
 }};
@@ -88,6 +90,39 @@ Result<std::vector<Result<WhatRecord>>> ParsePairs(std::string_view text) {
   return pairs;
 }
 
+// A batch lookup's lines ('\n' between them, a trailing '\r' ignored, one
+// final '\n' too): every line counts, a blank one included, so that answer
+// N is for line N.
+Result<std::vector<std::string_view>> LookupLines(std::string_view text, const std::string& what) {
+  if (text.size() > kMaxBatchBytes) {
+    return Status::TooLarge(what + " is larger than " + std::to_string(kMaxBatchBytes) + " bytes");
+  }
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Status::InvalidArgument(what + " is empty");
+  }
+  std::vector<std::string_view> lines;
+  for (size_t begin = 0; begin <= text.size();) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+  }
+  if (lines.size() > kMaxBatchLookups) {
+    return Status::InvalidArgument("too many " + what + ": " + std::to_string(lines.size()) +
+                                   " (at most " + std::to_string(kMaxBatchLookups) + ")");
+  }
+  return lines;
+}
+
+Result<Uuid> KeyLine(std::string_view line) {
+  line = TrimBlanks(line);
+  if (line.empty()) return Status::InvalidArgument("key is empty");
+  return Uuid::Parse(line);
+}
+
 }  // namespace
 
 Result<Parameters> ParseParameters(const Request& request) {
@@ -135,6 +170,22 @@ Result<Parameters> ParseParameters(const Request& request) {
     auto parsed = ParseFormat(*format);
     if (!parsed.ok()) return parsed.status();
     params.format = parsed.value();
+  }
+  const auto& names = raw[static_cast<size_t>(Field::kNames)];
+  const auto& keys = raw[static_cast<size_t>(Field::kKeys)];
+  if ((names || keys) && (params.name || params.key || raw[static_cast<size_t>(Field::kPairs)] ||
+                          (names && keys))) {
+    return Status::InvalidArgument("give one of name/key, pairs, names or keys");
+  }
+  if (names) {
+    auto lines = LookupLines(*names, "names");
+    if (!lines.ok()) return lines.status();
+    for (std::string_view line : lines.value()) params.names.push_back(AvatarName::Parse(line));
+  }
+  if (keys) {
+    auto lines = LookupLines(*keys, "keys");
+    if (!lines.ok()) return lines.status();
+    for (std::string_view line : lines.value()) params.keys.push_back(KeyLine(line));
   }
   if (const auto& pairs = raw[static_cast<size_t>(Field::kPairs)]) {
     if (params.name || params.key) {

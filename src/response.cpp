@@ -57,6 +57,9 @@ std::string Sentence(const Outcome& o) {
       return BatchText(o);
     case Action::kFindAllGrids:
       return AllGridsJson(o);  // parameters allow it with format=json only
+    case Action::kFindKeys:
+    case Action::kFindNames:
+      return {};  // Render answers each line (LookupLines)
   }
   return "Added new entry for '" + o.name + "' which is: " + o.key + " from grid: '" + o.grid +
          "'";
@@ -69,13 +72,34 @@ std::string CompatBody(const Outcome& o) {
     case Action::kRecord: return Sentence(o);  // the Go program always answered the sentence
     case Action::kRecordBatch: return BatchText(o);
     case Action::kFindAllGrids: return AllGridsJson(o);
+    case Action::kFindKeys:
+    case Action::kFindNames: return {};  // Render answers each line (LookupLines)
   }
   return {};
 }
 
 std::string JsonBody(const Outcome& o) {
   return "{\"name\":\"" + JsonEscaped(o.name) + "\",\"key\":\"" + o.key + "\",\"grid\":\"" +
-         JsonEscaped(o.grid) + "\",\"found\":" + (o.found ? "true" : "false") + "}";
+         JsonEscaped(o.grid) + "\",\"found\":" + (o.found ? "true" : "false") +
+         (o.error.empty() ? "" : ",\"error\":\"" + JsonEscaped(o.error) + "\"") + "}";
+}
+
+// A batch lookup: each line's answer on its own line, in the order asked;
+// a malformed line answers "! " and its reason (docs/api.md).
+std::string LookupLines(const Outcome& o, bool compat) {
+  std::string text;
+  for (size_t i = 0; i < o.lookups.size(); ++i) {
+    const Outcome& line = o.lookups[i];
+    if (i > 0) text += '\n';
+    text += !line.error.empty() ? "! " + Sanitized(line.error, 200) : compat ? CompatBody(line) : Sentence(line);
+  }
+  return text;
+}
+
+std::string LookupsJson(const Outcome& o) {
+  std::string json = "[";
+  for (size_t i = 0; i < o.lookups.size(); ++i) json += (i > 0 ? "," : "") + JsonBody(o.lookups[i]);
+  return json + "]";
 }
 
 }  // namespace
@@ -86,7 +110,10 @@ Response Render(const Outcome& outcome, bool compat, Format format) {
     response.content_type = "application/json";
     response.body = outcome.action == Action::kRecordBatch    ? BatchJson(outcome)
                     : outcome.action == Action::kFindAllGrids ? AllGridsJson(outcome)
+                    : !outcome.lookups.empty()                ? LookupsJson(outcome)
                                                               : JsonBody(outcome);
+  } else if (!outcome.lookups.empty()) {
+    response.body = LookupLines(outcome, compat);
   } else {
     response.body = compat ? CompatBody(outcome) : Sentence(outcome);
   }

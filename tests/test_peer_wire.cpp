@@ -249,4 +249,29 @@ TEST_CASE("a malformed export chunk is refused", "[peer_wire]") {
   }
 }
 
+TEST_CASE("a batch of name questions is one request, version 2 only", "[peer_wire]") {
+  const std::vector<PeerNameQuery> queries = {
+      {"Mini Resident", "Production", false}, {"Guest.Visitor @hg.example.com:8002", "hg.example.com:8002", true}};
+  const std::string text = EncodeNameQueries(queries);
+  CHECK(text == "0Production\tMini Resident\n1hg.example.com:8002\tGuest.Visitor @hg.example.com:8002");
+  std::vector<PeerNameQuery> back;
+  REQUIRE(DecodeNameQueries(text, back));
+  REQUIRE(back.size() == 2);
+  CHECK(back[1].name == queries[1].name);
+  CHECK(back[1].grid == queries[1].grid);
+  CHECK(back[1].only_grid);
+  for (const char* bad : {"", "2Production\tx", "0Production", "0Production\tx\n"}) {
+    INFO(bad);
+    CHECK_FALSE(DecodeNameQueries(bad, back));
+  }
+  PeerRequest request = Request(PeerOp::kFindManyByName, text, "", false);
+  PeerRequest decoded;
+  int version = 0;
+  REQUIRE(DecodeRequest(EncodeRequest(request), decoded, version));
+  CHECK(decoded.op == PeerOp::kFindManyByName);
+  CHECK(decoded.name == text);
+  // 0.2.0 speaks version 1, which has no batch: such a frame is refused, never misread.
+  CHECK_FALSE(DecodeRequest(EncodeRequest(request, kVersion1), decoded, version));
+}
+
 }  // namespace gosl::wire

@@ -22,6 +22,9 @@ enum class Format { kText, kJson };
 // pair is ~55 bytes, so one request carries several sweeps.
 inline constexpr size_t kMaxBatchPairs = 50;
 inline constexpr size_t kMaxBatchBytes = 8192;
+// A batch lookup (names=, keys=) holds at most this many lines: the answer to
+// 50 keys (~1.9 KB) fits the 2,048 bytes LSL delivers by default.
+inline constexpr size_t kMaxBatchLookups = 50;
 
 struct Parameters {
   std::optional<AvatarName> name;  // absent when not given or empty
@@ -29,6 +32,11 @@ struct Parameters {
   // pairs=: each line parsed on its own; a malformed one carries its reason
   // and does not stop the others. Empty when not given.
   std::vector<Result<WhatRecord>> pairs;
+  // names= / keys=: many lookups, one a line, answered in the same order; a
+  // malformed line carries its reason and does not stop the others. Empty
+  // when not given.
+  std::vector<Result<AvatarName>> names;
+  std::vector<Result<Uuid>> keys;
   bool compat = true;              // false: answer in sentences, as the Go program did
   Format format = Format::kText;
   std::string grid;                // the caller's: the X-SecondLife-Shard header
@@ -52,7 +60,8 @@ struct Parameters {
 // Returns kTooLarge for an oversize body or pairs, kInvalidArgument for bad
 // encoding, a malformed key, a bad name, a bad compat/format/grid value, an
 // empty pairs, too many pairs, pairs given with name/key, or grid=* without
-// format=json or without a name.
+// format=json or without a name; the same for names= and keys= (empty, too
+// many lines, given with another of name/key, pairs, names, keys).
 Result<Parameters> ParseParameters(const Request& request);
 
 }  // namespace gosl

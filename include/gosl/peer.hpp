@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,7 +38,25 @@ enum class PeerOp : uint8_t {
   // the path (docs/database.md).
   kSwapIn = 'S',  // name: a database directory to serve instead; grid: "replace" or "refresh"
   kExport = 'X',  // the records of an export, streamed (export chunks, then the reply)
+  // Version 2 only: many lookups in one round trip (names=, keys=). name:
+  // one question a line (EncodeNameQueries, or a UUID a line); the reply
+  // has one record a line, in order, with an empty name where none is known.
+  kFindManyByName = 'M',
+  kFindManyByKey = 'L',
 };
+
+// One question of a kFindManyByName request.
+struct PeerNameQuery {
+  std::string name;        // display form
+  std::string grid;        // the caller's grid, or the only one
+  bool only_grid = false;
+};
+// "<0|1><grid>\t<name>" a line (grids and names hold no control character).
+std::string EncodeNameQueries(const std::vector<PeerNameQuery>& queries);
+// False when text is not such lines.
+bool DecodeNameQueries(std::string_view text, std::vector<PeerNameQuery>& queries);
+inline constexpr size_t kMaxBatchQuestions = 50;  // as names= and keys= allow
+inline bool IsBatchLookup(PeerOp op) { return op == PeerOp::kFindManyByName || op == PeerOp::kFindManyByKey; }
 
 struct PeerRequest {
   PeerOp op = PeerOp::kFindByName;

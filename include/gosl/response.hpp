@@ -23,7 +23,8 @@ struct Response {
 };
 
 // What a request did, before it is rendered.
-enum class Action { kFindKey, kFindName, kRecord, kRecordBatch, kFindAllGrids };
+// kFindKeys / kFindNames: a batch lookup (names=, keys=), one lookup a line.
+enum class Action { kFindKey, kFindName, kRecord, kRecordBatch, kFindAllGrids, kFindKeys, kFindNames };
 struct Outcome {
   Action action = Action::kFindKey;
   bool found = false;
@@ -36,6 +37,10 @@ struct Outcome {
   std::vector<std::pair<size_t, std::string>> refused;
   // kFindAllGrids: every grid's entry as (name, key, grid).
   std::vector<std::array<std::string, 3>> entries;
+  // kFindKeys / kFindNames: each line's own outcome (kFindKey / kFindName),
+  // in the order asked; a malformed line has its reason in `error`.
+  std::vector<Outcome> lookups;
+  std::string error;
 };
 
 // 200 with the answer the SPEC's API table gives for the outcome.

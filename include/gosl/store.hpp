@@ -98,6 +98,17 @@ class Store {
   // Returns the newest name recorded for key, kNotFound when there is none.
   Result<AvatarRecord> FindByKey(const Uuid& key);
 
+  // Many lookups at once (names=, keys=; at most kMaxBatchLookups), in one
+  // round trip to the process holding the database: the answers in the
+  // order asked, each with an empty name where none is known. Or the first
+  // failure.
+  struct NameQuestion {
+    AvatarName name;
+    GridChoice grids;
+  };
+  Result<std::vector<AvatarRecord>> FindManyByName(const std::vector<NameQuestion>& questions);
+  Result<std::vector<AvatarRecord>> FindManyByKey(const std::vector<Uuid>& keys);
+
   // Records name <-> key on grid atomically in both directions: key -> name
   // is replaced by this name, and the grid's name -> key is added (older
   // names of the key keep finding it; other grids' entries for the same name

@@ -18,7 +18,9 @@ bool IsKnownOp(uint8_t op) {
     case PeerOp::kRecord:
     case PeerOp::kFindInAllGrids:
     case PeerOp::kSwapIn:
-    case PeerOp::kExport: return true;
+    case PeerOp::kExport:
+    case PeerOp::kFindManyByName:
+    case PeerOp::kFindManyByKey: return true;
   }
   return false;
 }
@@ -91,9 +93,10 @@ bool DecodeRequest(std::string_view bytes, PeerRequest& r, int& version) {
     version = kVersion2;
     if (!in.GetByte(op)) return false;
   }
-  // The operator's operations are version 2's only.
+  // The operator's operations and the batches are version 2's only.
   const bool operation = op == static_cast<uint8_t>(PeerOp::kSwapIn) ||
-                         op == static_cast<uint8_t>(PeerOp::kExport);
+                         op == static_cast<uint8_t>(PeerOp::kExport) ||
+                         IsBatchLookup(static_cast<PeerOp>(op));
   if (!IsKnownOp(op) || (operation && version == kVersion1) || !GetFlag(in, r.only_grid) || !GetKey(in, r.key) || !in.GetText16(r.name) ||
       !in.GetText16(r.grid)) {
     return false;
@@ -239,3 +242,33 @@ bool DecodeFrameHeader(std::string_view header, uint32_t& payload_bytes) {
 }
 
 }  // namespace gosl::wire
+
+namespace gosl {
+
+std::string EncodeNameQueries(const std::vector<PeerNameQuery>& queries) {
+  std::string text;
+  for (const PeerNameQuery& query : queries) {
+    if (!text.empty()) text += '\n';
+    text += query.only_grid ? '1' : '0';
+    text += query.grid;
+    text += '\t';
+    text += query.name;
+  }
+  return text;
+}
+
+bool DecodeNameQueries(std::string_view text, std::vector<PeerNameQuery>& queries) {
+  queries.clear();
+  for (size_t begin = 0; begin <= text.size();) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    const size_t tab = line.find('\t');
+    if (line.empty() || (line[0] != '0' && line[0] != '1') || tab == std::string_view::npos) return false;
+    queries.push_back({std::string(line.substr(tab + 1)), std::string(line.substr(1, tab - 1)), line[0] == '1'});
+  }
+  return !queries.empty();
+}
+
+}  // namespace gosl

@@ -137,6 +137,42 @@ struct Layers {
     });
     return records;
   }
+
+  // A batch's answers, one per question in order: a record with an empty
+  // name where none is known (peer.hpp, kFindManyByName).
+  Result<std::vector<AvatarRecord>> FindNames(std::string_view questions) const {
+    std::vector<PeerNameQuery> queries;
+    if (!DecodeNameQueries(questions, queries) || queries.size() > kMaxBatchQuestions) {
+      return Status::InvalidArgument("malformed batch of names");
+    }
+    std::vector<AvatarRecord> answers;
+    for (const PeerNameQuery& query : queries) {
+      auto name = AvatarName::Parse(query.name);
+      if (!name.ok()) return name.status();
+      auto found = FindName(name.value(), {query.grid, query.only_grid});
+      if (!found.ok() && !found.status().IsNotFound()) return found.status();
+      answers.push_back(found.ok() ? std::move(found).value() : AvatarRecord{});
+    }
+    return answers;
+  }
+
+  // The same for keys, one UUID a line: an unknown key keeps its key, with an empty name.
+  Result<std::vector<AvatarRecord>> FindKeys(std::string_view questions) const {
+    std::vector<AvatarRecord> answers;
+    for (size_t begin = 0; begin <= questions.size();) {
+      size_t end = questions.find('\n', begin);
+      if (end == std::string_view::npos) end = questions.size();
+      auto key = Uuid::Parse(questions.substr(begin, end - begin));
+      begin = end + 1;
+      if (!key.ok() || answers.size() >= kMaxBatchQuestions) {
+        return Status::InvalidArgument("malformed batch of keys");
+      }
+      auto found = FindKey(key.value());
+      if (!found.ok() && !found.status().IsNotFound()) return found.status();
+      answers.push_back(found.ok() ? std::move(found).value() : AvatarRecord{key.value(), "", ""});
+    }
+    return answers;
+  }
 };
 
 }  // namespace
@@ -190,6 +226,8 @@ Result<std::vector<AvatarRecord>> LocalDb::AnswerOpen(const PeerRequest& request
       return One(layers.FindName(name.value(), {request.grid, request.only_grid}));
     }
     case PeerOp::kFindByKey: return One(layers.FindKey(request.key));
+    case PeerOp::kFindManyByName: return layers.FindNames(request.name);
+    case PeerOp::kFindManyByKey: return layers.FindKeys(request.name);
     default: break;
   }
   return Status::InvalidArgument("unknown peer request");

@@ -241,6 +241,10 @@ Result<std::vector<AvatarRecord>> Router::Forward(const PeerRequest& request, bo
     owner_lost = true;
     return Status::Unavailable("not connected to the database's owner");
   }
+  // 0.2.0's owner knows no batch: one question after another.
+  if (IsBatchLookup(request.op) && peer_->version() == wire::kVersion1) {
+    return ForwardOneByOne(request, owner_lost);
+  }
   auto reply = peer_->Call(request);
   if (!reply.ok()) {
     peer_.reset();
@@ -251,6 +255,54 @@ Result<std::vector<AvatarRecord>> Router::Forward(const PeerRequest& request, bo
   cacheable = reply->cacheable;
   if (!reply->status.ok()) return reply->status;
   return std::move(reply->records);
+}
+
+Result<std::vector<AvatarRecord>> Router::ForwardOneByOne(const PeerRequest& batch, bool& owner_lost) {
+  std::vector<PeerRequest> singles;
+  if (batch.op == PeerOp::kFindManyByName) {
+    std::vector<PeerNameQuery> queries;
+    if (!DecodeNameQueries(batch.name, queries)) return Status::InvalidArgument("malformed batch of names");
+    for (const PeerNameQuery& query : queries) {
+      PeerRequest single;
+      single.op = PeerOp::kFindByName;
+      single.name = query.name;
+      single.grid = query.grid;
+      single.only_grid = query.only_grid;
+      singles.push_back(std::move(single));
+    }
+  } else {
+    for (size_t begin = 0; begin <= batch.name.size();) {
+      size_t end = batch.name.find('\n', begin);
+      if (end == std::string::npos) end = batch.name.size();
+      auto key = Uuid::Parse(std::string_view(batch.name).substr(begin, end - begin));
+      begin = end + 1;
+      if (!key.ok()) return key.status();
+      PeerRequest single;
+      single.op = PeerOp::kFindByKey;
+      single.key = key.value();
+      singles.push_back(std::move(single));
+    }
+  }
+  std::vector<AvatarRecord> answers;
+  for (const PeerRequest& single : singles) {
+    auto reply = peer_->Call(single);
+    if (!reply.ok()) {
+      peer_.reset();
+      peer_open_ = false;
+      owner_lost = true;
+      return reply.status();
+    }
+    if (reply->status.ok() && !reply->records.empty()) {
+      answers.push_back(std::move(reply->records.front()));
+    } else if (reply->status.ok() || reply->status.IsNotFound()) {
+      AvatarRecord unknown;
+      if (single.op == PeerOp::kFindByKey) unknown.key = single.key;
+      answers.push_back(std::move(unknown));
+    } else {
+      return reply->status;
+    }
+  }
+  return answers;
 }
 
 }  // namespace gosl

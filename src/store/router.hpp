@@ -53,6 +53,8 @@ class Router {
  private:
   // Sets owner_lost when the connection to the owner broke, and cacheable
   // when the owner lets the answer be remembered.
+  // A batch asked of a 0.2.0 owner, one question at a time. Requires: mutex_ held.
+  Result<std::vector<AvatarRecord>> ForwardOneByOne(const PeerRequest& batch, bool& owner_lost);
   Result<std::vector<AvatarRecord>> Forward(const PeerRequest& request, bool& owner_lost,
                                             bool& cacheable);
   // What the peer server answers other processes.

@@ -79,6 +79,38 @@ Result<AvatarRecord> Store::FindByKey(const Uuid& key) {
   return rep_->DispatchOne(request);
 }
 
+namespace {
+
+Result<std::vector<AvatarRecord>> InOrder(Result<std::vector<AvatarRecord>> answers, size_t asked) {
+  if (answers.ok() && answers->size() != asked) {
+    return Status::Corruption("the process holding the database answered " + std::to_string(answers->size()) +
+                              " of " + std::to_string(asked) + " questions");
+  }
+  return answers;
+}
+
+}  // namespace
+
+Result<std::vector<AvatarRecord>> Store::FindManyByName(const std::vector<NameQuestion>& questions) {
+  if (questions.empty()) return std::vector<AvatarRecord>();
+  std::vector<PeerNameQuery> queries;
+  for (const NameQuestion& question : questions) {
+    queries.push_back({question.name.display(), question.grids.caller, question.grids.only});
+  }
+  PeerRequest request;
+  request.op = PeerOp::kFindManyByName;
+  request.name = EncodeNameQueries(queries);
+  return InOrder(rep_->Dispatch(request), questions.size());
+}
+
+Result<std::vector<AvatarRecord>> Store::FindManyByKey(const std::vector<Uuid>& keys) {
+  if (keys.empty()) return std::vector<AvatarRecord>();
+  PeerRequest request;
+  request.op = PeerOp::kFindManyByKey;
+  for (const Uuid& key : keys) request.name += (request.name.empty() ? "" : "\n") + key.ToString();
+  return InOrder(rep_->Dispatch(request), keys.size());
+}
+
 Status Store::Record(const AvatarName& name, const Uuid& key, std::string_view grid) {
   PeerRequest request;
   request.op = PeerOp::kRecord;

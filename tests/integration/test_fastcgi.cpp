@@ -80,6 +80,28 @@ TEST_CASE("without a database: 503 saying so, logged once, served once --create 
   CHECK(CountLinesWith(log, "answers again") == 1);
 }
 
+TEST_CASE("a batch lookup through a peer answers as the owner does", "[integration][fastcgi]") {
+  const std::string kNewKey = "c0ffee00-1234-4abc-8def-0123456789ab";
+  Site site(Site::Db::kSeeded);
+  site.Start({"--writes", "open"}, 2);
+  REQUIRE(site.Get("name=mini", {}, 0).body == kMiniKey);  // process 0 holds the database
+  REQUIRE(site.Get("name=Hyper.Guest+%40hg.example.com%3A8002&key=" + kNewKey, {}, 0).status == 200);
+  std::string names;
+  for (int i = 0; i < 50; ++i) {
+    names += (i ? "%0A" : "") + std::string(i % 3 == 0 ? "mini" : i % 3 == 1 ? "Nobody" : "Hyper.Guest@HG.example.com:8002");
+  }
+  const HttpReply owner = site.Get("names=" + names, {}, 0);
+  const HttpReply peer = site.Get("names=" + names, {}, 1);
+  CHECK(owner.status == 200);
+  CHECK(peer.body == owner.body);
+  CHECK(CountLinesWith(peer.body, kMiniKey) == 17);
+  CHECK(CountLinesWith(peer.body, kNewKey) == 16);  // the Hypergrid visitor, found on its home grid
+  CHECK(site.Get("keys=" + kMiniKey + "%0A" + kNewKey + "&format=json", {}, 1).body ==
+        site.Get("keys=" + kMiniKey + "%0A" + kNewKey + "&format=json", {}, 0).body);
+  // One log line a request, whatever the number of names.
+  CHECK(CountLinesWith(site.Log(), "names (50) -> 33 found") == 2);
+}
+
 TEST_CASE("a Go-era config.ini's importFilename and exportFilename do not run in every FastCGI process",
           "[integration][fastcgi]") {
   Site site(Site::Db::kSeeded);

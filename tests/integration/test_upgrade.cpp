@@ -81,6 +81,11 @@ TEST_CASE("old processes serving, new ones joining, the old ones stopped: nothin
       INFO(traffic.Errors());
       CHECK(traffic.error_count() == 0);  // both versions answering, each through the old owner
     }
+    // A batch lookup through a new peer of the old owner, which knows no batch: one question at a time.
+    CHECK(mixed.site.Get("names=mini%0ANobody+Here%0Alegacy.linden", {}, 2).body ==
+          kMiniKey + "\n00000000-0000-0000-0000-000000000000\n" + kLegacyKey);
+    CHECK(mixed.site.Get("keys=" + kLegacyKey + "%0A00000000-0000-4000-8000-000000000000", {}, 3).body ==
+          "Legacy Linden\n");
     // As mod_fcgid's idle timeout ends them: SIGTERM, the old owner first.
     mixed.site.process(0).StopWith(SIGTERM);
     mixed.site.process(1).StopWith(SIGTERM);

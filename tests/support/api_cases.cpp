@@ -42,6 +42,13 @@ std::string ManyPairs(int n) {
   return pairs;
 }
 
+// n names joined by %0A.
+std::string ManyNames(int n) {
+  std::string names;
+  for (int i = 0; i < n; ++i) names += std::string(i ? "%0A" : "") + "Name" + std::to_string(i);
+  return names;
+}
+
 std::string ManyParameters(int n) {
   std::string query;
   for (int i = 0; i < n; ++i) query += std::string(i ? "&" : "") + "p" + std::to_string(i) + "=1";
@@ -168,6 +175,24 @@ const std::vector<ApiCase>& ApiCases() {
            "too many pairs: 51 (at most 50)"),
       Post("a batch over 8 KB: 413", "", "pairs=" + kBatchKey1 + "%2C" + std::string(8200, 'a'),
            kForm, 413, "pairs is larger than 8192 bytes"),
+      // Batch lookups: names= / keys= hold one a line, answered a line each in the same order.
+      Get("names= answers a key a line, in order", "names=Mini+Resident%0ANobody+Here%0A%0Alegacy.linden",
+          200, kMiniKey + "\n" + kNil + "\n! name is empty\n" + kLegacyKey),
+      Post("names= in a POST body", "", "names=mini%0Alegacy.linden%0A", kForm, 200,
+           kMiniKey + "\n" + kLegacyKey),
+      Get("keys= answers a name a line, empty when unknown",
+          "keys=" + kMiniKey + "%0A" + kNil + "%0Anot-a-key%0A" + Upper(kLegacyKey), 200,
+          "Mini Renamed\n\n! invalid key \"not-a-key\"\nLegacy Linden"),  // renamed by a row above
+      Get("names= as json", "names=mini%0Anobody&format=json", 200,
+          "[{\"name\":\"Mini Resident\",\"key\":\"" + kMiniKey +
+              "\",\"grid\":\"Production\",\"found\":true},{\"name\":\"nobody\",\"key\":\"" + kNil +
+              "\",\"grid\":\"\",\"found\":false}]",
+          kJson),
+      Get("names= and keys= together: 400", "names=mini&keys=" + kMiniKey, 400,
+          "give one of name/key, pairs, names or keys"),
+      Get("names= with name=: 400", "names=mini&name=mini", 400, "give one of name/key, pairs, names or keys"),
+      Get("an empty names=: 400", "names=", 400, "names is empty"),
+      Get("names= with 51 lines: 400", "names=" + ManyNames(51), 400, "too many names: 51 (at most 50)"),
   };
   return cases;
 }
