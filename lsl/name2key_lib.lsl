@@ -13,6 +13,12 @@
 //   Both lookup functions return the request key of the first try (NULL_KEY when it had to
 //   wait for a retry, or was refused as GOSL_BUSY); you do not need it: the callbacks carry
 //   what was asked.
+//   gosl_lookup_many(names) asks for up to 50 names in ONE request (a roster, a ban list)
+//   and answers with a fourth function you write:
+//     gosl_found_many(list names, list keys) -- keys in the order of names: the key, NULL_KEY
+//                                            when not known, "" for a name the service refused
+//                                            (malformed); a failure is gosl_failed(the names
+//                                            joined by "\n", status)
 //   When the service answers 503 (busy; 502/504 from a proxy in front of it) or 499 (Second
 //   Life's "no answer within 60 s"), or llHTTPRequest returns NULL_KEY (throttled), the
 //   lookup is tried again after 2, 4, 8 and 16 s (4 retries at most, then gosl_failed),
@@ -38,7 +44,8 @@
 //     the linkset together); at most GOSL_MAX_PENDING (4) lookups are kept at once, so a
 //     burst stays far below it, and throttled requests are retried, not lost.
 //   Answers are a UUID or a name, far below the 2048-byte default body limit.
-//   Memory: 5 list entries per pending lookup (at most 4 lookups).
+//   Memory: 5 list entries per pending lookup (at most 4 lookups); a pending batch holds its
+//     names as one string (50 names of 63 bytes: ~6.4 KB in Mono, 18 bytes + 2 a character).
 //
 // W-Hat compatibility
 //   It asks in the W-Hat / Go gosl-basics form (?name=... / ?key=..., compat answers), so it
@@ -64,16 +71,27 @@ gosl_failed(string asked, integer status)
     llOwnerSay("Looking up '" + asked + "' failed (status " + (string)status + ").");
 }
 
+gosl_found_many(list names, list keys)
+{
+    integer n = llGetListLength(names);
+    integer i;
+    for (i = 0; i < n; ++i)
+    {
+        llOwnerSay(llList2String(names, i) + " = " + llList2String(keys, i));
+    }
+}
+
 // ================================= LIBRARY ========================================
 
 integer GOSL_MAX_PENDING = 4;   // lookups kept at once
 integer GOSL_MAX_RETRIES = 4;   // waits of 2, 4, 8, 16 s
 integer GOSL_BUSY = -1;         // status given to gosl_failed when too many are pending
 integer GOSL_STRIDE = 5;
+integer GOSL_MAX_BATCH = 50;    // names in one gosl_lookup_many
 
 // Pending lookups, strided: [request key as string ("" while waiting to retry),
-// kind (0 = by name, 1 = by key), what was asked, retries done, unix time of the next
-// try (0 while in flight)].
+// kind (0 = by name, 1 = by key, 2 = many names), what was asked (the names joined by "\n"
+// for kind 2), retries done, unix time of the next try (0 while in flight)].
 list gosl_pending = [];
 
 key gosl_send(integer kind, string asked)
@@ -82,6 +100,13 @@ key gosl_send(integer kind, string asked)
     if (kind == 1)
     {
         url = SERVICE_URL + "?key=" + asked;
+    }
+    if (kind == 2)
+    {
+        // One POST, the names a line each: the answer has a key a line, in the same order.
+        return llHTTPRequest(SERVICE_URL, [HTTP_METHOD, "POST",
+            HTTP_MIMETYPE, "application/x-www-form-urlencoded", HTTP_VERBOSE_THROTTLE, FALSE],
+            "names=" + llEscapeURL(asked));
     }
     return llHTTPRequest(url, [HTTP_METHOD, "GET", HTTP_VERBOSE_THROTTLE, FALSE], "");
 }
@@ -166,6 +191,16 @@ key gosl_lookup_key(key id)
     return gosl_lookup(1, (string)id);
 }
 
+key gosl_lookup_many(list names)
+{
+    if (llGetListLength(names) > GOSL_MAX_BATCH)
+    {
+        gosl_failed(llDumpList2String(names, "\n"), 400);  // the service takes 50 at most
+        return NULL_KEY;
+    }
+    return gosl_lookup(2, llDumpList2String(names, "\n"));
+}
+
 // Index of the pending entry of a request key, or -1.
 integer gosl_find(string request)
 {
@@ -205,6 +240,30 @@ integer gosl_http_response(key request_id, integer status, string body)
     if (status != 200)
     {
         gosl_failed(asked, status);
+        return TRUE;
+    }
+    if (kind == 2)
+    {
+        list names = llParseStringKeepNulls(asked, ["\n"], []);
+        list lines = llParseStringKeepNulls(body, ["\n"], []);
+        list keys = [];
+        integer n = llGetListLength(names);
+        integer j;
+        for (j = 0; j < n; ++j)
+        {
+            string line = llStringTrim(llList2String(lines, j), STRING_TRIM);
+            string answer = NULL_KEY;  // not known (or no UUID where one belongs)
+            if (llGetSubString(line, 0, 1) == "! ")
+            {
+                answer = "";  // the service refused this name
+            }
+            else if ((key)line)
+            {
+                answer = line;
+            }
+            keys += [answer];
+        }
+        gosl_found_many(names, keys);
         return TRUE;
     }
     body = llStringTrim(body, STRING_TRIM);
@@ -270,13 +329,15 @@ gosl_timer()
 
 // ============================== END OF LIBRARY ====================================
 
-// An example: touch to look up your own key by your name, and the owner's name by key.
+// An example: touch to look up your own key by your name, and the owner's name by key;
+// then both names in one request.
 default
 {
     touch_start(integer count)
     {
         gosl_lookup_name(llDetectedName(0));
         gosl_lookup_key(llGetOwner());
+        gosl_lookup_many([llDetectedName(0), llKey2Name(llGetOwner())]);
     }
 
     http_response(key request_id, integer status, list metadata, string body)

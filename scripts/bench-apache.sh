@@ -275,6 +275,17 @@ for pid in $(gosl_pids); do
   awk -v p="$pid" -v r="$rss" 'BEGIN { printf "  pid %s: %.1f MB\n", p, r / 1024 }'
 done
 
+# Batch lookups (names=): 50 names in one request against 50 single requests, the same names.
+BATCHES=$W/batches.txt
+awk '{ line = line (NR % 50 == 1 ? "" : "%0A") $0 } NR % 50 == 0 { print line; line = "" }' "$NAMES" > "$BATCHES"
+if [ -s "$BATCHES" ]; then
+  echo "batch lookups: 50 names a request (names=) against one name a request, 1 connection, $SECONDS_EACH s each:"
+  single=$(run_wrk gosl 1 "$SECONDS_EACH" "$base$URL_GOSL" "$NAMES")
+  batch=$(run_wrk gosl-batch 1 "$SECONDS_EACH" "$base/name2key/gosl-basics.fcgi?names=" "$BATCHES")
+  printf '%s\n%s\n' "$single" "$batch"
+  printf '%s %s\n' "$single" "$batch" | awk '{ printf "names/s: %.0f single, %.0f batched (%.1f x); 50 names: %.1f ms in 50 requests (p50), %.2f ms in one\n", $3, $10 * 50, $3 ? $10 * 50 / $3 : 0, $4 * 50, $11 }'
+fi
+
 # Spawn burst: a graceful restart makes mod_fcgid stop every process (and reset its spawn score),
 # then 16 connections arrive at once.
 restarts=$(grep -c 'resuming normal operations' "$W/logs/error.log" || true)
