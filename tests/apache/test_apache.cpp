@@ -22,6 +22,7 @@
 #include "../support/api_cases.hpp"
 #include "../support/files.hpp"
 #include "../support/http_client.hpp"
+#include "../support/lsl_shapes.hpp"
 #include "../support/process.hpp"
 #include "apache_server.hpp"
 
@@ -395,6 +396,26 @@ TEST_CASE("PUT, DELETE, OPTIONS, PATCH and HEAD are answered by the program, not
     INFO(method << " in gosl.log:\n" << log);
     CHECK(CountLinesWith(log, " INFO 200 " + method + " ") == 1);
   }
+  CheckNoTrouble(apache);
+}
+
+TEST_CASE("every request the LSL scripts send gets the answer the script expects through Apache",
+          "[apache][lsl]") {
+  ApacheOptions options = Seeded();
+  options.writes = "sl-only";  // the shipped setting: the scripts' headers let them register
+  ApacheServer apache(options);
+  const std::vector<Shape> shapes = LoadShapes();
+  for (const Shape& shape : shapes) {
+    INFO("request-shapes.tsv:" << shape.line << " " << shape.script << ": " << shape.what);
+    Params headers;
+    for (const auto& header : SecondLifeHeaders(shape.script)) headers.push_back(header);
+    if (!shape.content_type.empty()) headers.emplace_back("Content-Type", shape.content_type);
+    const HttpReply reply =
+        HttpRequest(apache.port(), shape.method, Target(apache.app_url(), shape.query), shape.body, headers);
+    CHECK(reply.status == shape.status);
+    CHECK(reply.body == shape.expected_body);
+  }
+  WARN(shapes.size() << " request shapes through Apache");
   CheckNoTrouble(apache);
 }
 

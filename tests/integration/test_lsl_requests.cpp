@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../support/api_cases.hpp"
+#include "../support/lsl_shapes.hpp"
 #include "../support/process.hpp"
 #include "../support/site.hpp"
 
@@ -26,7 +27,6 @@ namespace gosl::test {
 namespace {
 
 const std::string kLslDir = std::string(GOSL_SOURCE_DIR) + "/lsl";
-const std::string kShapesFile = kLslDir + "/request-shapes.tsv";
 const std::string kServiceUrlLine =
     "string SERVICE_URL = \"https://example.com/name2key/gosl-basics.fcgi\";";
 // What LSL delivers to http_response unless HTTP_BODY_MAXLENGTH asks for more;
@@ -50,53 +50,6 @@ std::vector<std::string> Split(const std::string& text, char separator) {
     if (end == std::string::npos) return parts;
     start = end + 1;
   }
-}
-
-// A TSV field: "\n", "\t" and "\\" written as two characters.
-std::string Unescaped(const std::string& field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 1 < field.size()) {
-      char next = field[++i];
-      out += next == 'n' ? '\n' : next == 't' ? '\t' : next;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
-
-struct Shape {
-  size_t line;  // in the TSV file, 1-based
-  std::string script, what, method, query, body, content_type;
-  int status;
-  std::string expected_body;
-};
-
-std::vector<Shape> LoadShapes() {
-  std::vector<std::string> lines = Split(ReadText(kShapesFile), '\n');
-  REQUIRE(!lines.empty());
-  REQUIRE(lines[0] ==
-          "script\twhat\tmethod\tquery\tbody\tcontent_type\texpected_status\texpected_body");
-  std::vector<Shape> shapes;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (lines[i].empty()) continue;
-    std::vector<std::string> fields = Split(lines[i], '\t');
-    INFO(kShapesFile << ":" << i + 1);
-    REQUIRE(fields.size() == 8);
-    Shape shape{i + 1,
-                fields[0],
-                fields[1],
-                fields[2],
-                Unescaped(fields[3]),
-                Unescaped(fields[4]),
-                fields[5],
-                std::stoi(fields[6]),
-                Unescaped(fields[7])};
-    REQUIRE((shape.method == "GET" || shape.method == "POST"));
-    shapes.push_back(std::move(shape));
-  }
-  return shapes;
 }
 
 std::vector<std::string> LslScripts() {
@@ -148,36 +101,21 @@ std::string Lower(std::string text) {
 }
 
 // The headers Second Life adds to every llHTTPRequest, as FastCGI params.
-Params SecondLifeHeaders(const std::string& script) {
-  return {
-      {"HTTP_X_SECONDLIFE_SHARD", "Production"},
-      {"HTTP_X_SECONDLIFE_OWNER_KEY", "5f3e2d1c-0b0a-4987-8654-3210fedcba98"},
-      {"HTTP_X_SECONDLIFE_OWNER_NAME", "Scripter Resident"},
-      {"HTTP_X_SECONDLIFE_OBJECT_NAME", "gosl " + script},
-      {"HTTP_X_SECONDLIFE_OBJECT_KEY", "1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d"},
-      {"HTTP_X_SECONDLIFE_REGION", "Jin Ho (264448, 233984)"},
-      {"HTTP_X_SECONDLIFE_LOCAL_POSITION", "(173.009827, 75.551231, 60.950001)"},
-      {"HTTP_X_SECONDLIFE_LOCAL_ROTATION", "0.000000, 0.000000, 0.000000, 1.000000"},
-      {"HTTP_X_SECONDLIFE_LOCAL_VELOCITY", "0.000000, 0.000000, 0.000000"},
-      {"HTTP_USER_AGENT", "Second Life LSL/2024.06.21.9876543 (http://secondlife.com)"},
-      {"HTTP_ACCEPT",
-       "text/*, application/xhtml+xml, application/atom+xml, application/json, "
-       "application/xml, application/llsd+xml, application/x-javascript, "
-       "application/javascript, application/x-www-form-urlencoded, application/rss+xml"},
-      {"HTTP_ACCEPT_CHARSET", "utf-8;q=1.0, *;q=0.5"},
-      {"HTTP_ACCEPT_ENCODING", "deflate, gzip"},
-      {"HTTP_PRAGMA", "no-cache"},
-      {"HTTP_CACHE_CONTROL", "max-age=259200"},
-      {"HTTP_VIA", "1.1 sim10115.agni.lindenlab.com:3128 (squid/2.7.STABLE9)"},
-      {"HTTP_X_FORWARDED_FOR", "127.0.0.1"},
-  };
+Params SecondLifeParams(const std::string& script) {
+  Params params;
+  for (const auto& [name, value] : SecondLifeHeaders(script)) {
+    std::string param = "HTTP_";
+    for (char c : name) param += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    params.emplace_back(param, value);
+  }
+  return params;
 }
 
 // A request as `script` sends it with llHTTPRequest, to the site's process.
 HttpReply SendAs(const Site& site, const std::string& script, const std::string& method,
                  const std::string& query, const std::string& body = "",
                  const std::string& content_type = "") {
-  return site.Send(CgiParams(method, query, body, content_type, SecondLifeHeaders(script)), body);
+  return site.Send(CgiParams(method, query, body, content_type, SecondLifeParams(script)), body);
 }
 
 // Line numbers ("line K: ...") of the pairs a batch answer refuses.
