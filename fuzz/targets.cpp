@@ -13,6 +13,7 @@
 #include "gosl/access.hpp"
 #include "gosl/dispatcher.hpp"
 #include "gosl/form.hpp"
+#include "gosl/parameters.hpp"
 #include "gosl/what_line.hpp"
 #include "peer/wire.hpp"
 
@@ -115,18 +116,26 @@ void RequestTarget(const uint8_t* data, size_t size) {
     Require(KnownStatus(response.status), "a known status (no 500)");
     // A batch answer lists its refused lines, one per line, within what an
     // LSL script receives (2,048 bytes); every other answer is one line.
+    // A batch lookup (names=, keys=) answers a line for each line asked.
     const bool batch = response.status == 200 && response.body.rfind("recorded ", 0) == 0;
+    const Result<Parameters> asked = ParseParameters(request);
+    const bool lookups = response.status == 200 && asked.ok() && (!asked->names.empty() || !asked->keys.empty());
     const size_t lines = 1 + static_cast<size_t>(std::count(response.body.begin(),
                                                             response.body.end(), '\n'));
-    Require(lines <= (batch ? 12u : 1u), "a one-line body, or a batch answer's lines");
+    Require(lines <= (batch ? 12u : lookups ? kMaxBatchLookups : 1u),
+            "a one-line body, a batch registration's lines, or a line for each lookup asked");
+    if (lookups && response.content_type.rfind("text/plain", 0) == 0) {
+      Require(lines == asked->names.size() + asked->keys.size(), "a batch lookup answers every line asked");
+    }
     Require(!batch || response.body.size() <= 2048, "a batch answer within LSL's 2,048 bytes");
     Require(response.body.find('\r') == std::string::npos, "no carriage return in a body");
     Require((response.retry_after_s > 0) == (response.status == 429), "Retry-After with 429 only");
     Require(response.status == 200 || response.status >= 400, "4xx/5xx for a refusal");
     Require(response.summary.find('\n') == std::string::npos, "a one-line log summary");
     if (response.content_type.rfind("application/json", 0) == 0) {
-      Require(!response.body.empty() && response.body.front() == '{' && response.body.back() == '}',
-              "a JSON object");
+      const char open = lookups ? '[' : '{', close = lookups ? ']' : '}';
+      Require(!response.body.empty() && response.body.front() == open && response.body.back() == close,
+              "a JSON object (a list for a batch lookup)");
     }
     Require(IsValidUtf8(response.body), "a UTF-8 body");
   }
