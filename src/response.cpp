@@ -91,7 +91,9 @@ std::string LookupLines(const Outcome& o, bool compat) {
   for (size_t i = 0; i < o.lookups.size(); ++i) {
     const Outcome& line = o.lookups[i];
     if (i > 0) text += '\n';
-    text += !line.error.empty() ? "! " + Sanitized(line.error, 200) : compat ? CompatBody(line) : Sentence(line);
+    text += !line.error.empty() ? "! " + Sanitized(line.error, 200)
+            : compat            ? CompatBody(line)
+                                : Sentence(line);
   }
   return text;
 }

@@ -56,7 +56,9 @@ std::string EncodeNameQueries(const std::vector<PeerNameQuery>& queries);
 // False when text is not such lines.
 bool DecodeNameQueries(std::string_view text, std::vector<PeerNameQuery>& queries);
 inline constexpr size_t kMaxBatchQuestions = 50;  // as names= and keys= allow
-inline bool IsBatchLookup(PeerOp op) { return op == PeerOp::kFindManyByName || op == PeerOp::kFindManyByKey; }
+inline bool IsBatchLookup(PeerOp op) {
+  return op == PeerOp::kFindManyByName || op == PeerOp::kFindManyByKey;
+}
 
 struct PeerRequest {
   PeerOp op = PeerOp::kFindByName;

@@ -266,7 +266,8 @@ bool DecodeNameQueries(std::string_view text, std::vector<PeerNameQuery>& querie
     begin = end + 1;
     const size_t tab = line.find('\t');
     if (line.empty() || (line[0] != '0' && line[0] != '1') || tab == std::string_view::npos) return false;
-    queries.push_back({std::string(line.substr(tab + 1)), std::string(line.substr(1, tab - 1)), line[0] == '1'});
+    queries.push_back(
+        {std::string(line.substr(tab + 1)), std::string(line.substr(1, tab - 1)), line[0] == '1'});
   }
   return !queries.empty();
 }

@@ -83,8 +83,9 @@ namespace {
 
 Result<std::vector<AvatarRecord>> InOrder(Result<std::vector<AvatarRecord>> answers, size_t asked) {
   if (answers.ok() && answers->size() != asked) {
-    return Status::Corruption("the process holding the database answered " + std::to_string(answers->size()) +
-                              " of " + std::to_string(asked) + " questions");
+    return Status::Corruption("the process holding the database answered " +
+                              std::to_string(answers->size()) + " of " + std::to_string(asked) +
+                              " questions");
   }
   return answers;
 }
