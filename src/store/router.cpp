@@ -247,14 +247,18 @@ Result<std::vector<AvatarRecord>> Router::Forward(const PeerRequest& request, bo
   }
   auto reply = peer_->Call(request);
   if (!reply.ok()) {
-    peer_.reset();
-    peer_open_ = false;
-    owner_lost = true;
-    return reply.status();
+    return LosePeer(reply.status(), owner_lost);
   }
   cacheable = reply->cacheable;
   if (!reply->status.ok()) return reply->status;
   return std::move(reply->records);
+}
+
+Status Router::LosePeer(Status why, bool& owner_lost) {
+  peer_.reset();
+  peer_open_ = false;
+  owner_lost = true;
+  return why;
 }
 
 Result<std::vector<AvatarRecord>> Router::ForwardOneByOne(const PeerRequest& batch, bool& owner_lost) {
@@ -287,10 +291,7 @@ Result<std::vector<AvatarRecord>> Router::ForwardOneByOne(const PeerRequest& bat
   for (const PeerRequest& single : singles) {
     auto reply = peer_->Call(single);
     if (!reply.ok()) {
-      peer_.reset();
-      peer_open_ = false;
-      owner_lost = true;
-      return reply.status();
+      return LosePeer(reply.status(), owner_lost);
     }
     if (reply->status.ok() && !reply->records.empty()) {
       answers.push_back(std::move(reply->records.front()));

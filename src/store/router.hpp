@@ -53,6 +53,9 @@ class Router {
  private:
   // Sets owner_lost when the connection to the owner broke, and cacheable
   // when the owner lets the answer be remembered.
+  // The connection to the owner broke: forget it (the next request finds the
+  // owner again) and return why. Requires: mutex_ held.
+  Status LosePeer(Status why, bool& owner_lost);
   // A batch asked of a 0.2.0 owner, one question at a time. Requires: mutex_ held.
   Result<std::vector<AvatarRecord>> ForwardOneByOne(const PeerRequest& batch, bool& owner_lost);
   Result<std::vector<AvatarRecord>> Forward(const PeerRequest& request, bool& owner_lost,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../support/api_cases.hpp"
+#include "../support/files.hpp"
 #include "../support/lsl_shapes.hpp"
 #include "../support/process.hpp"
 #include "../support/site.hpp"
@@ -39,17 +40,6 @@ std::string ReadText(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-std::vector<std::string> Split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) return parts;
-    start = end + 1;
-  }
 }
 
 std::vector<std::string> LslScripts() {

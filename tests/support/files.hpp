@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace gosl::test {
 
@@ -22,6 +23,18 @@ inline void WriteFile(const std::string& path, const std::string& content) {
   out << content;
   out.close();
   if (!out) throw std::runtime_error("WriteFile: cannot write '" + path + "'");
+}
+
+// text cut at each separator: "a,,b" -> {"a", "", "b"}; "" -> {""}.
+inline std::vector<std::string> Split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
 }
 
 // Lines of text that contain `needle`.

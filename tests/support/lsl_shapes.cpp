@@ -9,17 +9,6 @@ namespace {
 
 const std::string kShapesFile = std::string(GOSL_SOURCE_DIR) + "/lsl/request-shapes.tsv";
 
-std::vector<std::string> Split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) return parts;
-    start = end + 1;
-  }
-}
-
 // A TSV field: "\n", "\t" and "\\" written as two characters.
 std::string Unescaped(const std::string& field) {
   std::string out;
