@@ -72,12 +72,7 @@ Result<std::vector<Result<WhatRecord>>> ParsePairs(std::string_view text) {
   }
   std::vector<Result<WhatRecord>> pairs;
   size_t lines = 0;
-  for (size_t begin = 0; begin <= text.size();) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for (std::string_view line : SplitLines(text)) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     if (++lines > kMaxBatchPairs) continue;  // counted for the message below
     pairs.push_back(ParseWhatLine(line));
@@ -101,15 +96,7 @@ Result<std::vector<std::string_view>> LookupLines(std::string_view text, const s
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Status::InvalidArgument(what + " is empty");
   }
-  std::vector<std::string_view> lines;
-  for (size_t begin = 0; begin <= text.size();) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-  }
+  std::vector<std::string_view> lines = SplitLines(text);
   if (lines.size() > kMaxBatchLookups) {
     return Status::InvalidArgument("too many " + what + ": " + std::to_string(lines.size()) +
                                    " (at most " + std::to_string(kMaxBatchLookups) + ")");

@@ -129,12 +129,14 @@ std::string FormatExportLine(const ExportEntry& entry) {
   std::string line = record.key.ToString() + ",";
   AppendField(line, record.name);
   const bool registered = entry.registered_us != 0 && !entry.earlier_name;
-  // What an import assumes without the column: Production, or a Hypergrid name's host.
-  const std::string host_suffix = " @" + record.grid;
+  // What an import assumes without the column: Production, or a Hypergrid
+  // name's host (the name ends in " @" + grid). No string built per line.
+  const std::string_view name = record.name;
+  const size_t suffix = record.grid.size() + 2;
   const bool implied = record.grid == kMainGrid ||
-                       (record.name.size() > host_suffix.size() &&
-                        record.name.compare(record.name.size() - host_suffix.size(),
-                                            host_suffix.size(), host_suffix) == 0);
+                       (!record.grid.empty() && name.size() > suffix &&
+                        name.substr(name.size() - suffix, 2) == " @" &&
+                        name.substr(name.size() - record.grid.size()) == record.grid);
   if (registered || !implied) {
     line += ',';
     AppendField(line, record.grid);

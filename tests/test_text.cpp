@@ -35,3 +35,16 @@ TEST_CASE("a UTF-8 character's length, or 0 where none starts", "[text]") {
 }
 
 }  // namespace gosl
+
+namespace gosl {
+
+TEST_CASE("text splits into lines at each newline, a CR before it dropped, blank lines kept", "[text]") {
+  using Lines = std::vector<std::string_view>;
+  CHECK(SplitLines("") == Lines{""});
+  CHECK(SplitLines("a") == Lines{"a"});
+  CHECK(SplitLines("a\n\nb") == Lines{"a", "", "b"});
+  CHECK(SplitLines("a\r\nb\r\n") == Lines{"a", "b", ""});
+  CHECK(SplitLines("a\rb") == Lines{"a\rb"});  // a CR alone is no line break
+}
+
+}  // namespace gosl

@@ -55,6 +55,9 @@ struct PeerNameQuery {
 std::string EncodeNameQueries(const std::vector<PeerNameQuery>& queries);
 // False when text is not such lines.
 bool DecodeNameQueries(std::string_view text, std::vector<PeerNameQuery>& queries);
+// A kFindManyByKey request's name: a UUID a line. False when text is not such lines.
+std::string EncodeKeyQueries(const std::vector<Uuid>& keys);
+bool DecodeKeyQueries(std::string_view text, std::vector<Uuid>& keys);
 inline constexpr size_t kMaxBatchQuestions = 50;  // as names= and keys= allow
 inline bool IsBatchLookup(PeerOp op) {
   return op == PeerOp::kFindManyByName || op == PeerOp::kFindManyByKey;

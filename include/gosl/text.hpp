@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gosl {
 
@@ -18,6 +19,10 @@ std::string AsciiLowered(std::string_view text);
 
 // text without leading and trailing spaces and tabs.
 std::string_view TrimBlanks(std::string_view text);
+
+// The lines of text, cut at each '\n' (a line's trailing '\r' dropped):
+// "a\n\nb" -> {"a", "", "b"}, "" -> {""}. Views into text.
+std::vector<std::string_view> SplitLines(std::string_view text);
 
 // The length (1-4) of the well-formed UTF-8 character at text[at], or 0 for
 // a byte that starts none: RFC 3629's table (no overlong forms, no UTF-16

@@ -1,5 +1,7 @@
 #include "peer/wire.hpp"
 
+#include "gosl/text.hpp"
+
 #include "util/coding.hpp"
 
 namespace gosl::wire {
@@ -259,17 +261,29 @@ std::string EncodeNameQueries(const std::vector<PeerNameQuery>& queries) {
 
 bool DecodeNameQueries(std::string_view text, std::vector<PeerNameQuery>& queries) {
   queries.clear();
-  for (size_t begin = 0; begin <= text.size();) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(begin, end - begin);
-    begin = end + 1;
+  for (const std::string_view line : SplitLines(text)) {
     const size_t tab = line.find('\t');
     if (line.empty() || (line[0] != '0' && line[0] != '1') || tab == std::string_view::npos) return false;
     queries.push_back(
         {std::string(line.substr(tab + 1)), std::string(line.substr(1, tab - 1)), line[0] == '1'});
   }
   return !queries.empty();
+}
+
+std::string EncodeKeyQueries(const std::vector<Uuid>& keys) {
+  std::string text;
+  for (const Uuid& key : keys) text += (text.empty() ? "" : "\n") + key.ToString();
+  return text;
+}
+
+bool DecodeKeyQueries(std::string_view text, std::vector<Uuid>& keys) {
+  keys.clear();
+  for (const std::string_view line : SplitLines(text)) {
+    auto key = Uuid::Parse(line);
+    if (!key.ok()) return false;
+    keys.push_back(key.value());
+  }
+  return true;
 }
 
 }  // namespace gosl

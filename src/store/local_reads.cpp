@@ -158,18 +158,15 @@ struct Layers {
 
   // The same for keys, one UUID a line: an unknown key keeps its key, with an empty name.
   Result<std::vector<AvatarRecord>> FindKeys(std::string_view questions) const {
+    std::vector<Uuid> keys;
+    if (!DecodeKeyQueries(questions, keys) || keys.size() > kMaxBatchQuestions) {
+      return Status::InvalidArgument("malformed batch of keys");
+    }
     std::vector<AvatarRecord> answers;
-    for (size_t begin = 0; begin <= questions.size();) {
-      size_t end = questions.find('\n', begin);
-      if (end == std::string_view::npos) end = questions.size();
-      auto key = Uuid::Parse(questions.substr(begin, end - begin));
-      begin = end + 1;
-      if (!key.ok() || answers.size() >= kMaxBatchQuestions) {
-        return Status::InvalidArgument("malformed batch of keys");
-      }
-      auto found = FindKey(key.value());
+    for (const Uuid& key : keys) {
+      auto found = FindKey(key);
       if (!found.ok() && !found.status().IsNotFound()) return found.status();
-      answers.push_back(found.ok() ? std::move(found).value() : AvatarRecord{key.value(), "", ""});
+      answers.push_back(found.ok() ? std::move(found).value() : AvatarRecord{key, "", ""});
     }
     return answers;
   }

@@ -275,15 +275,12 @@ Result<std::vector<AvatarRecord>> Router::ForwardOneByOne(const PeerRequest& bat
       singles.push_back(std::move(single));
     }
   } else {
-    for (size_t begin = 0; begin <= batch.name.size();) {
-      size_t end = batch.name.find('\n', begin);
-      if (end == std::string::npos) end = batch.name.size();
-      auto key = Uuid::Parse(std::string_view(batch.name).substr(begin, end - begin));
-      begin = end + 1;
-      if (!key.ok()) return key.status();
+    std::vector<Uuid> keys;
+    if (!DecodeKeyQueries(batch.name, keys)) return Status::InvalidArgument("malformed batch of keys");
+    for (const Uuid& key : keys) {
       PeerRequest single;
       single.op = PeerOp::kFindByKey;
-      single.key = key.value();
+      single.key = key;
       singles.push_back(std::move(single));
     }
   }

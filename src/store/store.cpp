@@ -108,7 +108,7 @@ Result<std::vector<AvatarRecord>> Store::FindManyByKey(const std::vector<Uuid>& 
   if (keys.empty()) return std::vector<AvatarRecord>();
   PeerRequest request;
   request.op = PeerOp::kFindManyByKey;
-  for (const Uuid& key : keys) request.name += (request.name.empty() ? "" : "\n") + key.ToString();
+  request.name = EncodeKeyQueries(keys);
   return InOrder(rep_->Dispatch(request), keys.size());
 }
 
