@@ -417,14 +417,19 @@ RunResult ApacheServer::RunAsSiteUser(const std::vector<std::string>& args,
                                       const std::string& input) const {
   std::vector<std::string> all = {"--dir", app_dir_};
   all.insert(all.end(), args.begin(), args.end());
-  std::string program = binary_path_;
-  if (::geteuid() == 0) {
-    all.insert(all.begin(), {"--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
-                             "--clear-groups", binary_path_});
-    program = "/usr/bin/setpriv";
+  return AsSiteUser(binary_path_, std::move(all), {"PATH=/usr/bin:/bin"}, input, 300000, app_dir_);
+}
+
+RunResult ApacheServer::AsSiteUser(const std::string& program, std::vector<std::string> args,
+                                   const std::vector<std::string>& env, const std::string& input,
+                                   int timeout_ms, const std::string& dir) const {
+  std::string run = program;
+  if (::geteuid() == 0) {  // as the site's user, through setpriv
+    args.insert(args.begin(), {"--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
+                               "--clear-groups", program});
+    run = "/usr/bin/setpriv";
   }
-  return RunProgram(program, all, {"PATH=/usr/bin:/bin"}, input, 300000, app_dir_,
-                    input.empty() ? "/dev/null" : "");
+  return RunProgram(run, args, env, input, timeout_ms, dir, input.empty() ? "/dev/null" : "");
 }
 
 std::string ApacheServer::MakeSiteDir(const std::string& name) const {
@@ -436,25 +441,11 @@ std::string ApacheServer::MakeSiteDir(const std::string& name) const {
 
 RunResult ApacheServer::BashAsSiteUser(const std::string& script, const std::vector<std::string>& env,
                                        const std::string& dir, int timeout_ms) const {
-  std::vector<std::string> args = {"-c", script};
-  std::string program = "/bin/bash";
-  if (::geteuid() == 0) {
-    args.insert(args.begin(), {"--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
-                               "--clear-groups", "/bin/bash"});
-    program = "/usr/bin/setpriv";
-  }
-  return RunProgram(program, args, env, "", timeout_ms, dir, "/dev/null");
+  return AsSiteUser("/bin/bash", {"-c", script}, env, "", timeout_ms, dir);
 }
 
 RunResult ApacheServer::ShellAsSiteUser(const std::string& command) const {
-  std::vector<std::string> args = {"-c", command};
-  std::string program = "/bin/sh";
-  if (::geteuid() == 0) {
-    args.insert(args.begin(), {"--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
-                               "--clear-groups", "/bin/sh"});
-    program = "/usr/bin/setpriv";
-  }
-  return RunProgram(program, args, {"PATH=/usr/bin:/bin"}, "", 60000, app_dir_, "/dev/null");
+  return AsSiteUser("/bin/sh", {"-c", command}, {"PATH=/usr/bin:/bin"}, "", 60000, app_dir_);
 }
 
 }  // namespace gosl::test

@@ -95,6 +95,10 @@ class ApacheServer {
   std::vector<pid_t> AppPids() const;
 
  private:
+  // program with args, run as the site's user (through setpriv when the tests run as root).
+  RunResult AsSiteUser(const std::string& program, std::vector<std::string> args,
+                       const std::vector<std::string>& env, const std::string& input, int timeout_ms,
+                       const std::string& dir) const;
   void Prepare();
   void Launch();
   bool WaitUntilServing(int timeout_ms, std::string* why);

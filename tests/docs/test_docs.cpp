@@ -93,16 +93,13 @@ make() {
 export -f ssh __upload rsync scp curl make
 )SH";
 
-struct HostRun {
-  std::string report, output;
-};
-
 // What the host holds before a guide's first command: nothing (the deploy
 // guide uploads it all), the program and its files, or those and a database.
 enum class HostHolds { kNothing, kProgram, kDatabase };
 
-// Runs a guide's desktop and host blocks against a fresh Apache site.
-HostRun RunOnHost(const std::string& guide, HostHolds site) {
+// Runs a guide's desktop and host blocks against a fresh Apache site, and
+// checks that each command did what the guide says.
+void CheckGuideOnHost(const std::string& guide, HostHolds site) {
   TempDir downloads;
   fs::permissions(downloads.path(), fs::perms(0755), fs::perm_options::replace);
   const std::string what = WhatExport(downloads);
@@ -138,9 +135,10 @@ HostRun RunOnHost(const std::string& guide, HostHolds site) {
   std::string prelude = "export HOME DESKTOP APACHE_PORT ARCHIVE WHAT_EXPORT\n";
   prelude += kHostShims;
   const RunResult run = apache.BashAsSiteUser(ScriptFor(commands, prelude), env, desktop, 300000);
-  HostRun result{Disagreements(commands, ParseOutcomes(run.out, commands.size())), run.out};
+  const std::string report = Disagreements(commands, ParseOutcomes(run.out, commands.size()));
   CHECK(apache.Stop());
-  return result;
+  INFO(run.out);
+  CHECK(report == "");
 }
 
 }  // namespace
@@ -222,27 +220,19 @@ TEST_CASE("README and the API guide answer as shown beside make run's demo serve
 
 TEST_CASE("the deploy guide, followed from make dist to the first answers, works on a fresh host",
           "[docs][apache]") {
-  const HostRun run = RunOnHost("docs/deploy-shared-host.md", HostHolds::kNothing);
-  INFO(run.output);
-  CHECK(run.report == "");
+  CheckGuideOnHost("docs/deploy-shared-host.md", HostHolds::kNothing);
 }
 
 TEST_CASE("README's deploy recipe gives the guide's site: the database is never served", "[docs][apache]") {
-  const HostRun run = RunOnHost("README.md", HostHolds::kNothing);
-  INFO(run.output);
-  CHECK(run.report == "");
+  CheckGuideOnHost("README.md", HostHolds::kNothing);
 }
 
 TEST_CASE("the database guide, built, checked, uploaded and operated while it serves", "[docs][apache]") {
-  const HostRun run = RunOnHost("docs/database.md", HostHolds::kProgram);
-  INFO(run.output);
-  CHECK(run.report == "");
+  CheckGuideOnHost("docs/database.md", HostHolds::kProgram);
 }
 
 TEST_CASE("the security guide's repair runs on a serving site", "[docs][apache]") {
-  const HostRun run = RunOnHost("docs/security.md", HostHolds::kDatabase);
-  INFO(run.output);
-  CHECK(run.report == "");
+  CheckGuideOnHost("docs/security.md", HostHolds::kDatabase);
 }
 
 namespace {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -62,6 +63,21 @@ struct LiveSite {
         },
         10000, 20);
   }
+  // Runs operation while a client registers and looks up without pause
+  // (its pairs from first_group on); then every process must answer the
+  // upload and no request may have failed. Returns the pairs acknowledged.
+  std::vector<std::pair<std::string, std::string>> UnderTraffic(uint32_t first_group,
+                                                                const std::function<void()>& operation) {
+    Traffic traffic(Sender(), kStable, first_group);
+    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 20; }, 10000, 10));
+    operation();
+    CHECK(AllAnswerUpload());
+    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 60; }, 10000, 10));
+    traffic.Stop();
+    INFO(traffic.Errors());
+    CHECK(traffic.error_count() == 0);
+    return traffic.Acknowledged();
+  }
   // After every process is killed, a fresh one finds all of these.
   void CheckAfterKill(const std::vector<std::pair<std::string, std::string>>& acknowledged) {
     for (int i = 0; i < kProcesses; ++i) site.process(i).StopWith(SIGKILL);
@@ -91,21 +107,12 @@ TEST_CASE("--replace swaps a database in while three processes serve, losing not
   WriteUpload(site.File("upload.csv"), 20000);
   REQUIRE(site.Run({"--import", site.File("upload.csv"), "--databaseName", "slkvdb.new"}).exit_code == 0);
 
-  std::vector<std::pair<std::string, std::string>> acknowledged;
-  {
-    Traffic traffic(live.Sender(), kStable, 0x11000000);
-    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 20; }, 10000, 10));
+  const auto acknowledged = live.UnderTraffic(0x11000000, [&] {
     RunResult replaced = site.Run({"--replace", site.File("slkvdb.new")});
     INFO(replaced.err);
     CHECK(replaced.exit_code == 0);
     CHECK(replaced.err.find("replace done: carried") != std::string::npos);
-    CHECK(live.AllAnswerUpload());
-    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 60; }, 10000, 10));
-    traffic.Stop();
-    INFO(traffic.Errors());
-    CHECK(traffic.error_count() == 0);
-    acknowledged = traffic.Acknowledged();
-  }
+  });
   CHECK_FALSE(fs::exists(site.File("slkvdb.new")));
   CHECK_FALSE(fs::exists(site.File("slkvdb.new.owner")));  // nor its lock file
   size_t kept = 0;
@@ -127,21 +134,13 @@ TEST_CASE("a database swapped in by hand is served by every process, losing noth
   WriteUpload(site.File("upload.csv"), 20000);
   REQUIRE(site.Run({"--import", site.File("upload.csv"), "--databaseName", "slkvdb.new"}).exit_code == 0);
 
-  std::vector<std::pair<std::string, std::string>> acknowledged;
-  {
-    Traffic traffic(live.Sender(), kStable, 0x12000000);
-    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 20; }, 10000, 10));
+  const auto acknowledged = live.UnderTraffic(0x12000000, [&] {
     // docs/database.md's swap by hand: the old one aside, the new one in.
     fs::rename(site.db(), site.File("slkvdb.old"));
     fs::rename(site.File("slkvdb.new"), site.db());
-    CHECK(live.AllAnswerUpload());
+    CHECK(live.AllAnswerUpload());  // at once, while the old one is still being carried
     REQUIRE(WaitFor([&] { return site.Log().find("carried ") != std::string::npos; }, 30000, 20));
-    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 60; }, 10000, 10));
-    traffic.Stop();
-    INFO(traffic.Errors());
-    CHECK(traffic.error_count() == 0);
-    acknowledged = traffic.Acknowledged();
-  }
+  });
   live.CheckAfterKill(acknowledged);
 }
 
@@ -152,20 +151,11 @@ TEST_CASE("--import into the live database refreshes it while three processes se
   WriteUpload(site.File("newer.csv.tmp"), 50000);
   REQUIRE(std::system(("bzip2 -c " + site.File("newer.csv.tmp") + " > " + site.File("newer.csv.bz2"))
                           .c_str()) == 0);
-  std::vector<std::pair<std::string, std::string>> acknowledged;
-  {
-    Traffic traffic(live.Sender(), kStable, 0x13000000);
-    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 20; }, 10000, 10));
+  const auto acknowledged = live.UnderTraffic(0x13000000, [&] {
     RunResult refreshed = site.Run({"--import", site.File("newer.csv.bz2")});
     INFO(refreshed.err);
     CHECK(refreshed.exit_code == 0);
-    CHECK(live.AllAnswerUpload());
-    REQUIRE(WaitFor([&] { return traffic.Acknowledged().size() >= 60; }, 10000, 10));
-    traffic.Stop();
-    INFO(traffic.Errors());
-    CHECK(traffic.error_count() == 0);
-    acknowledged = traffic.Acknowledged();
-  }
+  });
   // A refresh keeps no copy of the old database, nor its work files.
   for (const auto& entry : fs::directory_iterator(site.dir())) {
     const std::string name = entry.path().filename().string();
