@@ -138,11 +138,18 @@ Status RunWriter::Spill() {
 
 Result<std::vector<std::string>> RunWriter::Finish() {
   if (Status s = Spill(); !s.ok()) return s;
+  // The merge that follows needs this memory more than the writer does.
+  std::string().swap(arena_);
+  std::vector<uint32_t>().swap(offsets_);
   return files_;
 }
 
-Status MergeRuns(const std::vector<std::string>& files, size_t read_buffer_bytes,
-                 const std::function<Status(std::string_view key, std::string_view value)>& emit) {
+namespace {
+
+using Emit = std::function<Status(std::string_view key, std::string_view value)>;
+
+// One merge of files that may all be open at once.
+Status MergeGroup(const std::vector<std::string>& files, size_t read_buffer_bytes, const Emit& emit) {
   std::vector<std::unique_ptr<RunReader>> readers;
   for (const auto& file : files) {
     readers.push_back(std::make_unique<RunReader>(file, read_buffer_bytes));
@@ -174,5 +181,116 @@ Status MergeRuns(const std::vector<std::string>& files, size_t read_buffer_bytes
   }
   return Status::OK();
 }
+
+// An intermediate run, written in key order as its group's merge emits it.
+class RunAppender {
+ public:
+  RunAppender(std::string path, size_t buffer_bytes) : path_(std::move(path)), buffer_(buffer_bytes) {}
+  ~RunAppender() {
+    if (file_) std::fclose(file_);
+  }
+
+  Status Open() {
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) return FileError("cannot create run file", path_);
+    std::setvbuf(file_, buffer_.data(), _IOFBF, buffer_.size());
+    return Status::OK();
+  }
+  Status Append(std::string_view key, std::string_view value) {
+    header_.clear();
+    PutHeader(header_, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()));
+    if (std::fwrite(header_.data(), 1, header_.size(), file_) != header_.size() ||
+        std::fwrite(key.data(), 1, key.size(), file_) != key.size() ||
+        std::fwrite(value.data(), 1, value.size(), file_) != value.size()) {
+      return FileError("cannot write run file", path_);
+    }
+    return Status::OK();
+  }
+  Status Close() {
+    if (!file_) return Status::OK();
+    const bool ok = std::fclose(file_) == 0;
+    file_ = nullptr;
+    return ok ? Status::OK() : FileError("cannot write run file", path_);
+  }
+
+ private:
+  std::string path_;
+  std::vector<char> buffer_;
+  std::FILE* file_ = nullptr;
+  std::string header_;
+};
+
+// "dir/k-7.run" merged in pass 2 -> "dir/k-7.p2.run": unique, since the
+// first run of each group is.
+std::string IntermediateName(const std::string& first, size_t pass) {
+  const size_t name = first.rfind('/') + 1;  // npos + 1 == 0
+  const size_t dot = first.find('.', name);
+  return first.substr(0, dot) + ".p" + std::to_string(pass) + ".run";
+}
+
+void RemoveFiles(const std::vector<std::string>& files) {
+  for (const std::string& file : files) std::remove(file.c_str());
+}
+
+// Consecutive runs in the fewest groups of at most max_open_runs, as even
+// as possible.
+std::vector<std::vector<std::string>> Groups(const std::vector<std::string>& runs,
+                                             size_t max_open_runs) {
+  const size_t count = (runs.size() + max_open_runs - 1) / max_open_runs;
+  std::vector<std::vector<std::string>> groups(count);
+  for (size_t i = 0, at = 0; i < count; ++i) {
+    const size_t size = runs.size() / count + (i < runs.size() % count ? 1 : 0);
+    groups[i].assign(runs.begin() + at, runs.begin() + at + size);
+    at += size;
+  }
+  return groups;
+}
+
+}  // namespace
+
+size_t MergePasses(size_t runs, size_t max_open_runs) {
+  size_t passes = 1;
+  for (; runs > max_open_runs && max_open_runs >= 2; ++passes) {
+    runs = (runs + max_open_runs - 1) / max_open_runs;
+  }
+  return passes;
+}
+
+Status MergeRuns(const std::vector<std::string>& files, const MergeLimits& limits, const Emit& emit) {
+  if (limits.max_open_runs < 2) {
+    return Status::InvalidArgument("a merge needs at least 2 run files open at once, not " +
+                                   std::to_string(limits.max_open_runs));
+  }
+  std::vector<std::string> runs = files;
+  std::vector<std::string> intermediate;  // this call's, removed whatever happens
+  Status status;
+  for (size_t pass = 1; status.ok() && runs.size() > limits.max_open_runs; ++pass) {
+    std::vector<std::string> next;
+    for (const std::vector<std::string>& group : Groups(runs, limits.max_open_runs)) {
+      if (group.size() == 1) {
+        next.push_back(group.front());
+        continue;
+      }
+      // Later groups hold later entries, so the merged run takes its group's
+      // place and "the last added wins" still holds in the next pass.
+      intermediate.push_back(IntermediateName(group.front(), pass));
+      RunAppender out(intermediate.back(), limits.read_buffer_bytes);
+      status = out.Open();
+      if (status.ok()) {
+        status = MergeGroup(group, limits.read_buffer_bytes,
+                            [&out](std::string_view k, std::string_view v) { return out.Append(k, v); });
+      }
+      if (Status closed = out.Close(); status.ok()) status = closed;
+      if (!status.ok()) break;
+      RemoveFiles(group);  // the disk holds one copy of the entries, not two
+      next.push_back(intermediate.back());
+    }
+    runs = std::move(next);
+  }
+  if (status.ok()) status = MergeGroup(runs, limits.read_buffer_bytes, emit);
+  RemoveFiles(intermediate);
+  return status;
+}
+
 
 }  // namespace gosl

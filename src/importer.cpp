@@ -32,6 +32,9 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr size_t kChunkBytes = 1 << 20;  // lines handed from the reader thread at a time
 constexpr size_t kQueuedChunks = 4;
 constexpr size_t kMergeBufferBytes = 32 * 1024;  // per run file while merging
+// Descriptors kept free beside the merges' run files: the tables being
+// written, the log, the input, LevelDB's own files.
+constexpr size_t kSpareFiles = 16;
 
 const char* Describe(Compression compression) {
   switch (compression) {
@@ -164,6 +167,39 @@ class Progress {
   Clock::time_point start_ = Clock::now(), last_{};
 };
 
+size_t OpenFileCount() {
+  std::error_code ec;
+  size_t count = 0;
+  for (auto it = fs::directory_iterator("/proc/self/fd", ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    ++count;
+  }
+  return count > 0 ? count - 1 : 0;  // the listing's own descriptor
+}
+
+// How many run files each of the two merges may read at once, so that
+// neither memory nor open files grow with the input: half of the open-file
+// limit is LevelDB's (db_options.cpp), and of the other half what is not
+// open yet or spare is shared by the two merges; memory_bytes is shared the
+// same way in read buffers. Refuses a limit that leaves fewer than 2 each,
+// before the file is read.
+Result<size_t> MergeFanIn(size_t memory_bytes) {
+  rlimit limit{};
+  size_t files = 1 << 20;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    files = limit.rlim_cur;
+  }
+  const size_t taken = OpenFileCount() + kSpareFiles;
+  const size_t by_files = files / 2 > taken ? (files / 2 - taken) / 2 : 0;
+  if (by_files < 2) {
+    return Status::Unavailable("the open-file limit (ulimit -n) is " + std::to_string(files) +
+                               ": an import needs at least " + std::to_string(2 * (taken + 4)) +
+                               "; raise it with 'ulimit -n " + std::to_string(2 * (taken + 4)) +
+                               "'");
+  }
+  return std::min(by_files, std::max<size_t>(memory_bytes / 2 / kMergeBufferBytes, 2));
+}
+
 // Where the import keeps its sorted runs and builds a new database, beside
 // the database so the final rename stays on one file system.
 struct WorkDirs {
@@ -191,9 +227,11 @@ Result<bool> DatabaseIsNew(const std::string& db) {
 
 // Merges the two key ranges' runs into their sinks on two threads at once.
 Status MergeIntoSinks(const std::vector<std::string>& key_runs, SortedSink& key_sink,
-                      const std::vector<std::string>& name_runs, SortedSink& name_sink) {
-  auto merge = [](const std::vector<std::string>& runs, SortedSink& sink) {
-    Status s = MergeRuns(runs, kMergeBufferBytes, [&sink](std::string_view k, std::string_view v) {
+                      const std::vector<std::string>& name_runs, SortedSink& name_sink,
+                      size_t fan_in) {
+  const MergeLimits limits{kMergeBufferBytes, fan_in};
+  auto merge = [&limits](const std::vector<std::string>& runs, SortedSink& sink) {
+    Status s = MergeRuns(runs, limits, [&sink](std::string_view k, std::string_view v) {
       return sink.Add(k, v);
     });
     Status finished = sink.Finish();
@@ -233,6 +271,9 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
     // Fail before reading 500 MB if the database cannot be reached.
     if (Status s = store.Open(); !s.ok()) return s;
   }
+  const size_t sort_bytes = std::max<size_t>(options.sort_memory_mb, 2) << 20;
+  auto fan_in = MergeFanIn(sort_bytes);
+  if (!fan_in.ok()) return fan_in.status();
   // One import at a time: the next one would remove this one's work.
   auto reservation = ReserveImport(db);
   if (!reservation.ok()) return reservation.status();
@@ -251,8 +292,7 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
               (stats.fresh ? "a new database" : "the existing database") + " at '" + db + "'");
 
   // Phase 1: read, parse and sort into runs (the reader decompresses on its own thread).
-  const size_t run_bytes = std::max<size_t>(options.sort_memory_mb, 2) << 19;  // half each
-  RunWriter key_runs(work.runs, "k", run_bytes), name_runs(work.runs, "n", run_bytes);
+  RunWriter key_runs(work.runs, "k", sort_bytes / 2), name_runs(work.runs, "n", sort_bytes / 2);
   LineQueue queue;
   std::atomic<uint64_t> bytes_consumed{0};
   std::thread reader_thread(ReadLines, std::ref(*reader.value()), std::ref(queue),
@@ -346,6 +386,11 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   // Phase 2: merge the runs in key order into a new database beside the
   // live one (the file's records alone, written once).
   progress.Say("writing the database in key order...");
+  const size_t runs = std::max(key_files->size(), name_files->size());
+  log::Info("import: merging " + std::to_string(key_files->size()) + " + " +
+            std::to_string(name_files->size()) + " sorted runs, " +
+            std::to_string(fan_in.value()) + " files at a time (" +
+            std::to_string(MergePasses(runs, fan_in.value())) + " passes)");
   if (!fs::create_directories(work.staging, ec) && ec) {
     status = Status::IOError("cannot create '" + work.staging + "': " + ec.message());
   }
@@ -353,7 +398,8 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   auto key_sink = NewTableSink(work.staging, next_file_number);
   auto name_sink = NewTableSink(work.staging, next_file_number);
   if (status.ok()) {
-    status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink);
+    status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink,
+                            fan_in.value());
   }
   if (status.ok()) status = AdoptTables(work.staging);
   if (stats.fresh) {

@@ -32,7 +32,8 @@ bool RunFileOperations(const Config& config, Store& store) {
     }
   }
   if (!config.import_file.empty()) {
-    ImportOptions options{config.import_file, config.progress_records, config.import_grid};
+    ImportOptions options{config.import_file, config.progress_records, config.import_grid,
+                          config.import_memory_mb};
     options.progress_bar = isatty(2);
     auto stats = ImportCsv(options, store);
     if (!stats.ok()) {

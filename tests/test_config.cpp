@@ -109,6 +109,7 @@ TEST_CASE("bad options are refused naming the option", "[config]") {
       {{"--port", "3000x"}, "--port must be a whole number from 1 to 65535, not '3000x'"},
       {{"--port", "+80"}, "--port must be a whole number from 1 to 65535, not '+80'"},
       {{"--log-max-backups", "101"}, "--log-max-backups must be a whole number from 0 to 100"},
+      {{"--import-memory", "1"}, "--import-memory must be a whole number from 2 to 1024, not '1'"},
       {{"--debug", "verbose"}, "--debug: unknown log level 'verbose'"},
       {{"--bind", "example.com"}, "--bind must be a numeric IPv4 or IPv6 address"},
       {{"--databaseName", ""}, "--databaseName must not be empty"},

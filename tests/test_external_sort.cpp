@@ -1,5 +1,6 @@
 #include "gosl/external_sort.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,9 +15,9 @@ namespace {
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
-Entries Merged(const std::vector<std::string>& files, size_t buffer_bytes = 64) {
+Entries Merged(const std::vector<std::string>& files, MergeLimits limits = {64, 64}) {
   Entries out;
-  Status s = MergeRuns(files, buffer_bytes, [&out](std::string_view k, std::string_view v) {
+  Status s = MergeRuns(files, limits, [&out](std::string_view k, std::string_view v) {
     out.emplace_back(std::string(k), std::string(v));
     return Status::OK();
   });
@@ -24,7 +25,106 @@ Entries Merged(const std::vector<std::string>& files, size_t buffer_bytes = 64) 
   return out;
 }
 
+size_t OpenFiles() {
+  size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+std::vector<std::string> FilesIn(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// 3,000 entries over 500 keys, many added several times, in runs of a few
+// entries: the expected merge is the last value added for each key.
+std::vector<std::string> ManyRuns(const std::string& dir, std::map<std::string, std::string>& expected) {
+  RunWriter writer(dir, "t", 256);
+  std::mt19937 random(7);
+  for (int i = 0; i < 3000; ++i) {
+    std::string key = "key" + std::to_string(random() % 500);
+    std::string value = "v" + std::to_string(i);
+    REQUIRE(writer.Add(key, value).ok());
+    expected[key] = value;
+  }
+  auto files = writer.Finish();
+  REQUIRE(files.ok());
+  return files.value();
+}
+
 }  // namespace
+
+TEST_CASE("more runs than may be open at once merge in passes to what one merge gives, and "
+          "never read more than the limit at once",
+          "[external_sort]") {
+  test::TempDir dir;
+  std::map<std::string, std::string> expected;
+  const std::vector<std::string> files = ManyRuns(dir.path(), expected);
+  REQUIRE(files.size() > 100);
+  const size_t max_open_runs = GENERATE(2, 3, 7, 64);
+  CAPTURE(files.size(), max_open_runs);
+  CHECK(MergePasses(files.size(), max_open_runs) > 1);
+
+  const size_t before = OpenFiles();
+  size_t most_open = 0;
+  Entries merged;
+  Status s = MergeRuns(files, {64, max_open_runs}, [&](std::string_view k, std::string_view v) {
+    most_open = std::max(most_open, OpenFiles());
+    merged.emplace_back(std::string(k), std::string(v));
+    return Status::OK();
+  });
+  REQUIRE(s.ok());
+  CHECK(most_open <= before + max_open_runs + 1);  // + the listing's own descriptor
+  REQUIRE(merged.size() == expected.size());
+  size_t i = 0;
+  for (const auto& [key, value] : expected) {
+    CHECK(merged[i].first == key);
+    CHECK(merged[i].second == value);
+    ++i;
+  }
+  // No intermediate run is left; the runs of the last pass are the caller's.
+  for (const std::string& name : FilesIn(dir.path())) {
+    INFO(name);
+    CHECK(name.find(".p") == std::string::npos);
+  }
+  CHECK(FilesIn(dir.path()).size() <= max_open_runs);
+}
+
+TEST_CASE("a merge pass counts", "[external_sort]") {
+  CHECK(MergePasses(0, 2) == 1);
+  CHECK(MergePasses(64, 64) == 1);
+  CHECK(MergePasses(65, 64) == 2);
+  CHECK(MergePasses(64 * 64, 64) == 2);
+  CHECK(MergePasses(64 * 64 + 1, 64) == 3);
+  CHECK(MergePasses(1000, 2) == 10);
+}
+
+TEST_CASE("a merge allowed fewer than two open runs is refused; a damaged run in a pass leaves "
+          "no intermediate run behind",
+          "[external_sort]") {
+  test::TempDir dir;
+  std::map<std::string, std::string> expected;
+  const std::vector<std::string> files = ManyRuns(dir.path(), expected);
+  auto ignore = [](std::string_view, std::string_view) { return Status::OK(); };
+  Status one = MergeRuns(files, {64, 1}, ignore);
+  CHECK(one.code() == Code::kInvalidArgument);
+  CHECK(one.message() == "a merge needs at least 2 run files open at once, not 1");
+
+  std::filesystem::resize_file(files.back(), std::filesystem::file_size(files.back()) - 3);
+  Status damaged = MergeRuns(files, {64, 4}, ignore);
+  CHECK(damaged.code() == Code::kCorruption);
+  CHECK(damaged.message() == "run file '" + files.back() + "' is truncated");
+  for (const std::string& name : FilesIn(dir.path())) {
+    INFO(name);
+    CHECK(name.find(".p") == std::string::npos);
+  }
+}
 
 TEST_CASE("entries spill into runs of bounded size and merge back in key order", "[external_sort]") {
   test::TempDir dir;
@@ -109,20 +209,20 @@ TEST_CASE("a damaged run is refused naming it; emit's failure stops the merge", 
   const std::string run = files->front();
 
   int emitted = 0;
-  Status stopped = MergeRuns(files.value(), 64, [&emitted](std::string_view, std::string_view) {
+  Status stopped = MergeRuns(files.value(), MergeLimits{64, 64}, [&emitted](std::string_view, std::string_view) {
     return ++emitted == 3 ? Status::IOError("disk full") : Status::OK();
   });
   CHECK(stopped.message() == "disk full");
   CHECK(emitted == 3);
 
   std::filesystem::resize_file(run, std::filesystem::file_size(run) - 3);
-  Status truncated = MergeRuns(files.value(), 64, [](std::string_view, std::string_view) {
+  Status truncated = MergeRuns(files.value(), MergeLimits{64, 64}, [](std::string_view, std::string_view) {
     return Status::OK();
   });
   CHECK(truncated.code() == Code::kCorruption);
   CHECK(truncated.message() == "run file '" + run + "' is truncated");
 
-  Status missing = MergeRuns({dir.File("nope.run")}, 64, [](std::string_view, std::string_view) {
+  Status missing = MergeRuns({dir.File("nope.run")}, MergeLimits{64, 64}, [](std::string_view, std::string_view) {
     return Status::OK();
   });
   CHECK(missing.code() == Code::kIOError);

@@ -4,8 +4,10 @@
 // four are single-word "First Resident" accounts as in the real export, and
 // keys are random-looking version-4 UUIDs. Used by make run, tests and bench.
 //
-//   gen_whatcsv COUNT [--seed N] [--demo]
+//   gen_whatcsv COUNT [--seed N] [--demo] [--resident-percent P]
 //   --demo   first names start with "Demo": clearly fake, for the shipped sample
+//   --resident-percent P   P % "First Resident" accounts instead of three in four
+//            (0: all legacy "First Last"), to measure other name mixes
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -51,7 +53,7 @@ std::string FirstName(uint64_t index, bool demo) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: gen_whatcsv COUNT [--seed N] [--demo]\n");
+    std::fprintf(stderr, "usage: gen_whatcsv COUNT [--seed N] [--demo] [--resident-percent P]\n");
     return 2;
   }
   char* end = nullptr;
@@ -62,9 +64,16 @@ int main(int argc, char** argv) {
   }
   uint64_t seed = 20240101;
   bool demo = false;
+  int resident_percent = -1;  // three in four, as the files made before the option
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--resident-percent") == 0 && i + 1 < argc) {
+      resident_percent = std::atoi(argv[++i]);
+      if (resident_percent < 0 || resident_percent > 100) {
+        std::fprintf(stderr, "gen_whatcsv: --resident-percent must be 0 to 100\n");
+        return 2;
+      }
     } else if (std::strcmp(argv[i], "--demo") == 0) {
       demo = true;
     } else {
@@ -80,7 +89,9 @@ int main(int argc, char** argv) {
     high = (high & ~0xF000ULL) | 0x4000ULL;                          // version 4
     low = (low & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;     // RFC 4122 variant
     uint64_t pick = SplitMix(state);
-    const char* last = (pick % 4 != 0) ? "Resident" : kLastNames[(pick >> 8) % 16];
+    const bool resident =
+        resident_percent < 0 ? pick % 4 != 0 : static_cast<int>(pick % 100) < resident_percent;
+    const char* last = resident ? "Resident" : kLastNames[(pick >> 8) % 16];
     std::printf("%08x-%04x-%04x-%04x-%012llx,%s %s\n", static_cast<unsigned>(high >> 32),
                 static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
                 static_cast<unsigned>(low >> 48),

@@ -44,6 +44,7 @@ struct Config {
 
   std::string import_file;           // --import: W-Hat CSV to load
   std::string import_grid;           // --import-grid: the grid the file is from
+  size_t import_memory_mb = 8;       // --import-memory: what the sort holds, MB
   std::string export_file;           // --export: W-Hat CSV to write
   std::string replace_dir;           // --replace: a database directory to serve instead
   bool create = false;               // --create: make an empty database when there is none

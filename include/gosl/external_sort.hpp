@@ -45,13 +45,28 @@ class RunWriter {
   size_t entries_ = 0;
 };
 
+// How much a merge may hold at once.
+struct MergeLimits {
+  size_t read_buffer_bytes = 32 * 1024;  // per run file open for reading
+  size_t max_open_runs = 64;             // run files read at once; at least 2
+};
+
 // Merges run files in key order and calls emit(key, value) once per key.
 // Where several entries share a key, only the one added last is emitted
 // (the one from the latest run; within a run, the latest added), so a later
-// line of an import replaces an earlier one. Reads each run through a buffer
-// of read_buffer_bytes. Returns the first I/O error, kCorruption for a
-// damaged run file, or the first non-OK status emit returns.
-Status MergeRuns(const std::vector<std::string>& files, size_t read_buffer_bytes,
+// line of an import replaces an earlier one. Never reads more than
+// limits.max_open_runs files at once: with more runs, consecutive groups are
+// first merged into intermediate runs beside the first of each group (pass
+// after pass), so memory and open files do not grow with the input. Takes
+// ownership of the files: each is removed once merged into an intermediate
+// run, and intermediate runs are removed on every exit path; the caller
+// removes the last pass's inputs. Returns the first I/O error, kCorruption
+// for a damaged run file, kInvalidArgument for max_open_runs < 2, or the
+// first non-OK status emit returns.
+Status MergeRuns(const std::vector<std::string>& files, const MergeLimits& limits,
                  const std::function<Status(std::string_view key, std::string_view value)>& emit);
+
+// How many merge passes MergeRuns makes over `runs` files (1 when they fit).
+size_t MergePasses(size_t runs, size_t max_open_runs);
 
 }  // namespace gosl

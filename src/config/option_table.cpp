@@ -84,6 +84,12 @@ const std::vector<Row> kRows = {
        if (Status s = CheckGridName(v.text, "--import-grid"); !s.ok()) throw OptionError(s.message());
        c.import_grid = v.text;
      }},
+    {"import-memory", "options.importMemory", Kind::kNumber, 2, 1024, "8", "8",
+     "MB an --import sorts in before it spills a run to disk (the rest of an import is smaller)",
+     kCommand,
+     [](const Value& v, const Source&, Config& c) {
+       c.import_memory_mb = static_cast<size_t>(v.number);
+     }},
     {"replace", nullptr, Kind::kText, 0, 0, nullptr, "",
      "serve the database directory ARG in place of the one at --dir while the service goes on "
      "serving (what the old one knew is carried in; it is kept as <db>.replaced-<time>), then exit",

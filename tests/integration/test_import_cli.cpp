@@ -2,6 +2,7 @@
 // any moment, an import leaves a database that opens with every committed
 // batch, and running it again completes it.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -55,7 +56,62 @@ bool EitherHalfFound(Store& store, int i) {
          store.FindByName(AvatarName::Parse("Crash" + std::to_string(i) + " Resident").value()).ok();
 }
 
+// Lowers this process's open-file limit, which the programs it starts
+// inherit, for as long as it lives.
+class OpenFileLimit {
+ public:
+  explicit OpenFileLimit(rlim_t files) {
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = files;
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  }
+  ~OpenFileLimit() { setrlimit(RLIMIT_NOFILE, &saved_); }
+
+ private:
+  rlimit saved_{};
+};
+
 }  // namespace
+
+TEST_CASE("under a low open-file limit an import merges its runs in passes and loses nothing; "
+          "a limit too low for any import is refused before the file is read",
+          "[integration][import]") {
+  Site site;
+  constexpr int kRecords = 200000;
+  WriteCsv(site.File("export.csv"), kRecords);
+  RunResult run;
+  {
+    const OpenFileLimit limit(64);
+    run = site.Run({"--import", site.File("export.csv"), "--import-memory", "2", "--debug", "info"});
+  }
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  // 2 MB of sorting makes 8 runs a side; 64 files allow fewer at once.
+  CHECK_THAT(run.err, Catch::Matches(R"((.|\n)*merging 8 \+ 8 sorted runs, [2-7] files at a )"
+                                     R"(time \([2-9] passes\)(.|\n)*)"));
+  CHECK_THAT(run.err, Catch::Contains("200000 lines read, 200000 records imported, 0 skipped"));
+  CHECK_FALSE(fs::exists(site.db() + ".import-runs"));
+  {
+    Store store({site.db()});
+    for (int i = 0; i < kRecords; i += 97) {
+      INFO(i);
+      CHECK(Found(store, i));
+      auto found = store.FindByName(AvatarName::Parse("Crash" + std::to_string(i) + " Resident").value());
+      REQUIRE(found.ok());
+      CHECK(found->key.ToString() == ExportKey(i));
+    }
+  }
+
+  fs::remove_all(site.db());
+  {
+    const OpenFileLimit limit(32);
+    run = site.Run({"--import", site.File("export.csv")});
+  }
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.err, Catch::Contains("the open-file limit (ulimit -n) is 32: an import needs at least"));
+  CHECK_FALSE(fs::exists(site.db()));
+}
 
 TEST_CASE("--import of a .csv.bz2 and --export to .gz work from the command line",
           "[integration][import]") {
