@@ -20,21 +20,42 @@
 //                                            (malformed); a failure is gosl_failed(the names
 //                                            joined by "\n", status)
 //   When the service answers 503 (busy; 502/504 from a proxy in front of it) or 499 (Second
-//   Life's "no answer within 60 s"), or llHTTPRequest returns NULL_KEY (throttled), the
-//   lookup is tried again after 2, 4, 8 and 16 s (4 retries at most, then gosl_failed),
-//   with the script's timer. Other statuses (400: a malformed key or a name over 63 bytes)
-//   go straight to gosl_failed.
+//   Life's "no answer within 60 s"), when llHTTPRequest returns NULL_KEY (throttled), or when
+//   the answer is lost (see "Lost answers"), the lookup is tried again after 2, 4, 8 and 16 s
+//   (4 retries at most, then gosl_failed). Other statuses (400: a malformed key or a name over
+//   63 bytes) go straight to gosl_failed.
 //
 // How to use it
 //   Copy everything from "LIBRARY" to "END OF LIBRARY" into your script, above its first
-//   state; write the three callbacks; in your events call
+//   state; write the callbacks; in your events call
 //       http_response: if (gosl_http_response(request_id, status, body)) return;
-//       timer:         gosl_timer();
-//   The library sets the script's timer (llSetTimerEvent) while retries wait: if your script
-//   uses the timer too, call gosl_timer() from your timer() event first and restart your own
-//   timer after it; gosl_timer() does nothing when no retry is due.
+//       timer:         gosl_tick();   (see "The timer is yours")
+//       on_rez, and changed() with CHANGED_REGION, CHANGED_TELEPORT or CHANGED_REGION_START:
+//                      gosl_lost();
 //   This file is also a complete example script: touch it to look up your own key by name
 //   and the owner's name by key.
+//
+// The timer is yours: the library never calls llSetTimerEvent
+//   Time matters to it twice: a retry waits 2 to 16 s, and an answer that never comes is
+//   given up for lost after GOSL_ANSWER_WAIT (70 s) and retried. Both are done by
+//   gosl_tick(), which every gosl_lookup_* call also runs before it sends, and every
+//   gosl_http_response call after it reads the answer: a lost answer never keeps one of the
+//   4 places for good, timer or not. gosl_tick() returns the
+//   seconds until it has work again (0.0 when nothing is pending):
+//   - a script whose timer serves only the library does llSetTimerEvent(gosl_tick()) after
+//     its lookups and in timer(), as the example at the end does;
+//   - a script with a timer of its own calls gosl_tick() in timer() and keeps its own period
+//     (a retry then waits up to one period longer);
+//   - a script without a timer gets its retries sent, and its lost answers noticed, at its
+//     next lookup or HTTP answer.
+//   The library uses llGetUnixTime, not llGetTime, which your script may reset.
+//
+// Lost answers
+//   Second Life does not promise an http_response: it is lost when the object changes region
+//   (an attachment, a HUD or a vehicle crossing or teleporting) and when the region restarts.
+//   gosl_lost() treats every request in flight as lost at once (retried like a 499); without
+//   it they are noticed GOSL_ANSWER_WAIT after they were sent. A lookup given up after a lost
+//   answer reaches gosl_failed with 499.
 //
 // The ONE line to edit
 //   string SERVICE_URL = ...   -> the address of your gosl-basics.fcgi (https:// is fine).
@@ -45,7 +66,9 @@
 //     burst stays far below it, and throttled requests are retried, not lost.
 //   Answers are a UUID or a name, far below the 2048-byte default body limit.
 //   Memory: 5 list entries per pending lookup (at most 4 lookups); a pending batch holds its
-//     names as one string (50 names of 63 bytes: ~6.4 KB in Mono, 18 bytes + 2 a character).
+//     names as one string (50 names of 63 bytes: ~6.4 KB in Mono, 18 bytes + 2 a character);
+//     while a batch answer is read, the names, the answer's lines and the keys are lists of
+//     their own as well (~16 KB more at most, freed when gosl_found_many returns).
 //
 // W-Hat compatibility
 //   It asks in the W-Hat / Go gosl-basics form (?name=... / ?key=..., compat answers), so it
@@ -54,7 +77,7 @@
 
 string SERVICE_URL = "https://example.com/name2key/gosl-basics.fcgi";
 
-// ======================= YOUR PART: the three callbacks ==========================
+// ========================= YOUR PART: the callbacks ==============================
 
 gosl_found(string name, key id)
 {
@@ -88,11 +111,16 @@ integer GOSL_MAX_RETRIES = 4;   // waits of 2, 4, 8, 16 s
 integer GOSL_BUSY = -1;         // status given to gosl_failed when too many are pending
 integer GOSL_STRIDE = 5;
 integer GOSL_MAX_BATCH = 50;    // names in one gosl_lookup_many
+integer GOSL_ANSWER_WAIT = 70;  // seconds: Second Life answers 499 within 60 s, so an answer
+                                // still missing after 70 s was lost
 
 // Pending lookups, strided: [request key as string ("" while waiting to retry),
 // kind (0 = by name, 1 = by key, 2 = many names), what was asked (the names joined by "\n"
-// for kind 2), retries done, unix time of the next try (0 while in flight)].
+// for kind 2), retries done, unix time: when it was sent (in flight) or is due (waiting)].
 list gosl_pending = [];
+// Lookups given up, [asked, status]: gosl_failed is called only once gosl_pending is
+// consistent again, since your gosl_failed may well start another lookup.
+list gosl_given_up = [];
 
 key gosl_send(integer kind, string asked)
 {
@@ -111,39 +139,8 @@ key gosl_send(integer kind, string asked)
     return llHTTPRequest(url, [HTTP_METHOD, "GET", HTTP_VERBOSE_THROTTLE, FALSE], "");
 }
 
-// Sets the timer to the earliest retry, or stops it when none waits.
-gosl_arm_timer()
-{
-    integer now = llGetUnixTime();
-    integer next = 0;
-    integer n = llGetListLength(gosl_pending);
-    integer i;
-    for (i = 0; i < n; i += GOSL_STRIDE)
-    {
-        integer due = llList2Integer(gosl_pending, i + 4);
-        if (due != 0)
-        {
-            if (next == 0 || due < next)
-            {
-                next = due;
-            }
-        }
-    }
-    if (next == 0)
-    {
-        llSetTimerEvent(0.0);
-    }
-    else if (next <= now)
-    {
-        llSetTimerEvent(1.0);
-    }
-    else
-    {
-        llSetTimerEvent((float)(next - now));
-    }
-}
-
-// The entry at index i failed with `status`: wait 2, 4, 8, 16 s and try again, or give up.
+// The entry at index i failed with `status` (or its answer was lost: 499): it waits 2, 4, 8,
+// 16 s at the end of the list, or is given up. Either way index i now holds the next entry.
 gosl_retry_or_fail(integer i, integer status)
 {
     integer kind = llList2Integer(gosl_pending, i + 1);
@@ -152,16 +149,110 @@ gosl_retry_or_fail(integer i, integer status)
     gosl_pending = llDeleteSubList(gosl_pending, i, i + GOSL_STRIDE - 1);
     if (retries >= GOSL_MAX_RETRIES)
     {
-        gosl_arm_timer();
-        gosl_failed(asked, status);
+        gosl_given_up += [asked, status];
         return;
     }
     gosl_pending += ["", kind, asked, retries + 1, llGetUnixTime() + (2 << retries)];
-    gosl_arm_timer();
+}
+
+// Tells your gosl_failed about the lookups given up.
+gosl_report()
+{
+    list given_up = gosl_given_up;
+    gosl_given_up = [];
+    integer n = llGetListLength(given_up);
+    integer i;
+    for (i = 0; i < n; i += 2)
+    {
+        gosl_failed(llList2String(given_up, i), llList2Integer(given_up, i + 1));
+    }
+}
+
+// Gives up for lost the answers overdue, sends the retries that are due, and returns the
+// seconds until it has work again (0.0: nothing pending). Call it from your timer().
+float gosl_tick()
+{
+    integer now = llGetUnixTime();
+    integer i = 0;
+    while (i < llGetListLength(gosl_pending))
+    {
+        string request = llList2String(gosl_pending, i);
+        integer at = llList2Integer(gosl_pending, i + 4);
+        if (request != "" && now - at >= GOSL_ANSWER_WAIT)
+        {
+            gosl_retry_or_fail(i, 499);
+        }
+        else if (request == "" && at <= now)
+        {
+            integer kind = llList2Integer(gosl_pending, i + 1);
+            string asked = llList2String(gosl_pending, i + 2);
+            integer retries = llList2Integer(gosl_pending, i + 3);
+            key sent = gosl_send(kind, asked);
+            if (sent == NULL_KEY)
+            {
+                gosl_retry_or_fail(i, 0);  // still throttled: a longer wait, or given up
+            }
+            else
+            {
+                gosl_pending = llListReplaceList(gosl_pending,
+                    [(string)sent, kind, asked, retries, now], i, i + GOSL_STRIDE - 1);
+                i += GOSL_STRIDE;
+            }
+        }
+        else
+        {
+            i += GOSL_STRIDE;
+        }
+    }
+    gosl_report();
+
+    integer next = 0;
+    integer n = llGetListLength(gosl_pending);
+    for (i = 0; i < n; i += GOSL_STRIDE)
+    {
+        integer due = llList2Integer(gosl_pending, i + 4);
+        if (llList2String(gosl_pending, i) != "")
+        {
+            due += GOSL_ANSWER_WAIT;
+        }
+        if (next == 0 || due < next)
+        {
+            next = due;
+        }
+    }
+    if (next == 0)
+    {
+        return 0.0;
+    }
+    if (next - now < 1)
+    {
+        return 1.0;
+    }
+    return (float)(next - now);
+}
+
+// Call from on_rez, and from changed() on CHANGED_REGION, CHANGED_TELEPORT or
+// CHANGED_REGION_START: the answers in flight will not come; each lookup is retried like a 499.
+gosl_lost()
+{
+    integer i = 0;
+    while (i < llGetListLength(gosl_pending))
+    {
+        if (llList2String(gosl_pending, i) != "")
+        {
+            gosl_retry_or_fail(i, 499);
+        }
+        else
+        {
+            i += GOSL_STRIDE;
+        }
+    }
+    gosl_report();
 }
 
 key gosl_lookup(integer kind, string asked)
 {
+    gosl_tick();  // lost answers give their place up first
     if (llGetListLength(gosl_pending) >= GOSL_MAX_PENDING * GOSL_STRIDE)
     {
         gosl_failed(asked, GOSL_BUSY);
@@ -172,11 +263,10 @@ key gosl_lookup(integer kind, string asked)
     {
         // Throttled: first retry in 2 s.
         gosl_pending += ["", kind, asked, 1, llGetUnixTime() + 2];
-        gosl_arm_timer();
     }
     else
     {
-        gosl_pending += [(string)request, kind, asked, 0, 0];
+        gosl_pending += [(string)request, kind, asked, 0, llGetUnixTime()];
     }
     return request;
 }
@@ -201,7 +291,8 @@ key gosl_lookup_many(list names)
     return gosl_lookup(2, llDumpList2String(names, "\n"));
 }
 
-// Index of the pending entry of a request key, or -1.
+// Index of the pending entry of a request key, or -1. Entries waiting to retry hold "", so
+// NULL_KEY finds nothing.
 integer gosl_find(string request)
 {
     integer n = llGetListLength(gosl_pending);
@@ -217,22 +308,13 @@ integer gosl_find(string request)
     return found;
 }
 
-// Call from http_response; TRUE when the answer was one of the library's requests.
-integer gosl_http_response(key request_id, integer status, string body)
+// The answer to the entry at index i: retried, or taken out and given to your callbacks.
+gosl_answered(integer i, integer status, string body)
 {
-    if (request_id == NULL_KEY)
-    {
-        return FALSE;
-    }
-    integer i = gosl_find((string)request_id);
-    if (i == -1)
-    {
-        return FALSE;
-    }
     if (status == 499 || status == 503 || status == 502 || status == 504)
     {
         gosl_retry_or_fail(i, status);
-        return TRUE;
+        return;
     }
     integer kind = llList2Integer(gosl_pending, i + 1);
     string asked = llList2String(gosl_pending, i + 2);
@@ -240,7 +322,7 @@ integer gosl_http_response(key request_id, integer status, string body)
     if (status != 200)
     {
         gosl_failed(asked, status);
-        return TRUE;
+        return;
     }
     if (kind == 2)
     {
@@ -264,7 +346,7 @@ integer gosl_http_response(key request_id, integer status, string body)
             keys += [answer];
         }
         gosl_found_many(names, keys);
-        return TRUE;
+        return;
     }
     body = llStringTrim(body, STRING_TRIM);
     if (kind == 1)
@@ -290,47 +372,25 @@ integer gosl_http_response(key request_id, integer status, string body)
     {
         gosl_failed(asked, status); // a 200 that is not a UUID: not a name2key service
     }
-    return TRUE;
 }
 
-// Call from timer: sends the retries that are due.
-gosl_timer()
+// Call from http_response; TRUE when the answer was one of the library's requests. Any
+// answer, yours too, is also a moment to send due retries and give up lost answers.
+integer gosl_http_response(key request_id, integer status, string body)
 {
-    integer now = llGetUnixTime();
-    integer i = 0;
-    while (i < llGetListLength(gosl_pending))
+    integer i = gosl_find((string)request_id);
+    if (i != -1)
     {
-        integer due = llList2Integer(gosl_pending, i + 4);
-        if (due != 0 && due <= now)
-        {
-            integer kind = llList2Integer(gosl_pending, i + 1);
-            string asked = llList2String(gosl_pending, i + 2);
-            integer retries = llList2Integer(gosl_pending, i + 3);
-            key request = gosl_send(kind, asked);
-            if (request == NULL_KEY)
-            {
-                // Still throttled: moved to the end with a longer wait (or given up).
-                gosl_retry_or_fail(i, 0);
-            }
-            else
-            {
-                gosl_pending = llListReplaceList(gosl_pending,
-                    [(string)request, kind, asked, retries, 0], i, i + GOSL_STRIDE - 1);
-                i += GOSL_STRIDE;
-            }
-        }
-        else
-        {
-            i += GOSL_STRIDE;
-        }
+        gosl_answered(i, status, body);
     }
-    gosl_arm_timer();
+    gosl_tick();
+    return i != -1;
 }
 
 // ============================== END OF LIBRARY ====================================
 
 // An example: touch to look up your own key by your name, and the owner's name by key;
-// then both names in one request.
+// then both names in one request. Its timer serves only the library.
 default
 {
     touch_start(integer count)
@@ -338,12 +398,14 @@ default
         gosl_lookup_name(llDetectedName(0));
         gosl_lookup_key(llGetOwner());
         gosl_lookup_many([llDetectedName(0), llKey2Name(llGetOwner())]);
+        llSetTimerEvent(gosl_tick());
     }
 
     http_response(key request_id, integer status, list metadata, string body)
     {
         if (gosl_http_response(request_id, status, body))
         {
+            llSetTimerEvent(gosl_tick());
             return;
         }
         // ... your script's other HTTP requests here ...
@@ -351,6 +413,21 @@ default
 
     timer()
     {
-        gosl_timer();
+        llSetTimerEvent(gosl_tick());
+    }
+
+    on_rez(integer start_param)
+    {
+        gosl_lost();
+        llSetTimerEvent(gosl_tick());
+    }
+
+    changed(integer change)
+    {
+        if (change & (CHANGED_REGION | CHANGED_TELEPORT | CHANGED_REGION_START))
+        {
+            gosl_lost();
+            llSetTimerEvent(gosl_tick());
+        }
     }
 }

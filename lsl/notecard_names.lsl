@@ -14,8 +14,10 @@
 //   HTTP throttle (~25 requests per 20 s per object): one request at a time.
 //   A lost answer (a region restart; an attachment changing region): Second Life then never
 //     calls http_response. A request unanswered after 70 s (LSL's own limit is 60 s, then
-//     499) is sent again; so is one answered 499, 502, 503 or 504, or throttled, after 10 s;
-//     after 3 tries the batch is reported as failed and the next one goes.
+//     499), or in flight when the object changes region or teleports, is sent again at once;
+//     one answered 499, 502, 503 or 504, or throttled, after 10 s; after 3 tries the batch is
+//     reported as failed and the next one goes. A notecard line awaited then is asked again.
+//   A reset (and every rez) starts afresh: touch the object again to read the notecard.
 //   Answers: 50 keys a line each are ~1.9 KB, under the 2,048-byte default body limit.
 //   Memory: one batch of names at a time (50 names of 63 bytes: ~6.4 KB in Mono).
 
@@ -28,7 +30,7 @@ float ANSWER_WAIT = 70.0;    // seconds before an unanswered request counts as l
 float RETRY_WAIT = 10.0;
 
 integer gLine = 0;           // next notecard line to read
-key gRead = NULL_KEY;        // the pending llGetNotecardLine
+key gRead = NULL_KEY;        // the pending llGetNotecardLine, NULL_KEY when no line is awaited
 list gNames = [];            // the batch being gathered or asked
 key gRequest = NULL_KEY;     // the batch's request in flight
 integer gTries = 0;
@@ -77,8 +79,26 @@ retry_or_give_up(string why)
     llSetTimerEvent(RETRY_WAIT);
 }
 
+// The batch goes again: its retry is due, or its answer will not come (overdue, or lost with
+// a region change or restart).
+send_again(string why)
+{
+    llSetTimerEvent(0.0);
+    if (gRequest != NULL_KEY && gTries >= MAX_TRIES)
+    {
+        retry_or_give_up(why);
+        return;
+    }
+    send_batch();
+}
+
 default
 {
+    on_rez(integer start_param)
+    {
+        llResetScript();
+    }
+
     touch_start(integer count)
     {
         if (llDetectedKey(0) != llGetOwner())
@@ -101,6 +121,7 @@ default
         {
             return;
         }
+        gRead = NULL_KEY;
         if (data == EOF)
         {
             gDone = TRUE;
@@ -165,13 +186,7 @@ default
     timer()
     {
         // A retry is due, or the answer is overdue (lost): ask again.
-        llSetTimerEvent(0.0);
-        if (gRequest != NULL_KEY && gTries >= MAX_TRIES)
-        {
-            retry_or_give_up("no answer");
-            return;
-        }
-        send_batch();
+        send_again("no answer");
     }
 
     changed(integer change)
@@ -179,6 +194,18 @@ default
         if (change & CHANGED_INVENTORY)
         {
             gRead = NULL_KEY;  // a new notecard: touch again to read it
+        }
+        if (change & (CHANGED_REGION | CHANGED_TELEPORT | CHANGED_REGION_START))
+        {
+            // What was awaited is lost with the move (or the restart): ask for it again.
+            if (gRequest != NULL_KEY)
+            {
+                send_again("no answer");
+            }
+            if (gRead != NULL_KEY)
+            {
+                gRead = llGetNotecardLine(NOTECARD, gLine);
+            }
         }
     }
 }

@@ -22,14 +22,25 @@
 //     answers 499 (no answer within 60 s), 5xx or any other failure, the same pairs are sent
 //     again after 10, 20, 40 ... s (at most 300 s). A batch the service keeps refusing as a
 //     whole (4xx three times, e.g. a service too old to know batches) is dropped, owner told.
-//     413 or "too many pairs" halves the batch size.
-//   Request body: at most 6,000 bytes (the service takes 8,192); the answer is at most a
-//     dozen short lines, below the 2048-byte default body limit.
+//     413 or "too many pairs" halves the batch (half the pairs just sent); each full batch
+//     recorded afterwards lets it grow by one pair, back to 50.
+//   Lost answers: Second Life does not always call http_response (the object changed region,
+//     the region restarted). A batch unanswered after 70 s, or in flight when the object
+//     changes region or teleports, is treated as a 499: its pairs stay queued and go again
+//     after the wait (registering twice is harmless). A reset (and every rez) starts afresh,
+//     with nothing queued or remembered.
+//   Request body: at most 3,600 characters, what a batch needs (50 typical pairs are ~3,300;
+//     the service takes 8,192 bytes); the answer is at most a dozen short lines, below the
+//     2048-byte default body limit.
 //   Sensor: 96 m is the maximum range; a sweep returns only the nearest avatars (16; newer
 //     Second Life servers return up to 32); a 30 s period is gentle on the region.
-//   Memory (64 KB under Mono): keys already queued are remembered as small integers, the
-//     last 500 only (halved if memory runs low); at most 100 pairs wait in the queue;
-//     avatars beyond that are picked up by a later sweep.
+//   Memory (64 KB under Mono, the bytecode included): every structure is bounded in bytes.
+//     Keys already queued are remembered as integers, the last 500 (8,000 bytes); at most
+//     100 pairs and 3,600 characters wait in the queue (9,000 bytes); the body, built with
+//     its old and new copy at once, takes 14,436 bytes at most. With the bytecode that is
+//     ~52 KB at worst (docs/lsl.md, "Memory", has the table). Past MEMORY_HIGH bytes used,
+//     the older half of the remembered keys is forgotten, and while that is not enough no
+//     new pair is queued; avatars left out are picked up by a later sweep.
 //
 // W-Hat compatibility
 //   Batch registration is a gosl-basics extension: W-Hat and the Go program do not have it
@@ -44,22 +55,27 @@ float SCAN_RANGE = 96.0;        // metres; 96 is the maximum
 float SCAN_EVERY = 30.0;        // seconds between sweeps
 
 integer BATCH_PAIRS = 50;       // pairs per request at most (the service takes 50)
-integer BATCH_BYTES = 6000;     // request body bytes at most (the service takes 8192)
+integer BATCH_BYTES = 3600;     // request body characters at most (50 typical pairs: ~3,300)
 integer MIN_GAP = 5;            // seconds between two requests at least
 integer MAX_BACKOFF = 300;      // longest wait after failures, seconds
-integer SEEN_MAX = 500;         // avatars remembered so they are not sent twice
+integer ANSWER_WAIT = 70;       // seconds: Second Life answers 499 within 60 s, so an answer
+                                // still missing after 70 s was lost
+integer SEEN_MAX = 500;         // avatars remembered so they are not sent twice (16 bytes each)
 integer QUEUE_MAX = 100;        // pairs waiting at most
-integer MEMORY_HIGH = 52000;    // bytes used above which the remembered keys are halved
+integer QUEUE_CHARS = 3600;     // characters of the pairs waiting at most (2 bytes each in Mono)
+integer MEMORY_HIGH = 46000;    // bytes used past which remembered keys are forgotten and no new
+                                // pair is queued: room left for building a body (14,436 bytes)
 
 list gSeen = [];                // the last 7 hex digits of each key queued, as integers, oldest first
 list gQueue = [];               // "uuid,name" pairs waiting, oldest first
+integer gQueueChars = 0;        // characters in gQueue
 key gRequest = NULL_KEY;        // the batch in flight, NULL_KEY when none
 integer gInFlight = 0;          // the first gInFlight pairs of gQueue are in that batch
 integer gSentAt = 0;            // unix time it was sent
 integer gNextSend = 0;          // unix time before which no batch is sent
 integer gBackoff = 0;           // current wait after failures, seconds; 0 after a success
 integer gStrikes = 0;           // times in a row the service refused the batch as a whole
-integer gLimit = 50;            // pairs per batch now (halved after a 413)
+integer gLimit = 50;            // pairs per batch now (halved after a 413, then growing back)
 integer gRecorded = 0;          // pairs the service recorded
 integer gRefused = 0;           // pairs the service refused
 
@@ -81,20 +97,43 @@ remember(key id, string name)
     {
         return;
     }
-    if (llGetListLength(gQueue) >= QUEUE_MAX)
+    string pair = (string)id + "," + name;
+    integer size = llStringLength(pair);
+    if (llGetListLength(gQueue) >= QUEUE_MAX || gQueueChars + size > QUEUE_CHARS)
     {
         return; // not remembered: a later sweep finds them again
     }
     if (llGetUsedMemory() > MEMORY_HIGH)
     {
+        // Short of memory: the older half of the remembered keys goes first...
         gSeen = llDeleteSubList(gSeen, 0, llGetListLength(gSeen) / 2);
+        if (llGetUsedMemory() > MEMORY_HIGH)
+        {
+            return; // ...and while that is not enough, nobody more is queued
+        }
     }
     gSeen += [t];
     if (llGetListLength(gSeen) > SEEN_MAX)
     {
         gSeen = llDeleteSubList(gSeen, 0, 0);
     }
-    gQueue += [(string)id + "," + name];
+    gQueue += [pair];
+    gQueueChars += size;
+}
+
+// Takes the first n pairs off the queue.
+unqueue(integer n)
+{
+    if (n <= 0)
+    {
+        return; // llDeleteSubList(gQueue, 0, -1) would empty it
+    }
+    integer i;
+    for (i = 0; i < n; ++i)
+    {
+        gQueueChars -= llStringLength(llList2String(gQueue, i));
+    }
+    gQueue = llDeleteSubList(gQueue, 0, n - 1);
 }
 
 back_off()
@@ -118,6 +157,13 @@ send_batch()
 {
     integer n = llGetListLength(gQueue);
     string body = "pairs=";
+    // lslint: TOKEN is the setting above: constant as shipped (""), set by the owner.
+    if (TOKEN != "")
+    {
+        // In front from the start: added at the end it would copy the whole body once more.
+        body = "token=" + llEscapeURL(TOKEN) + "&pairs=";
+    }
+    integer size = llStringLength(body);
     integer count = 0;
     integer full = FALSE;
     while (count < n && !full)
@@ -128,26 +174,23 @@ send_batch()
         {
             piece = "%0A" + piece;
         }
-        if (count >= gLimit || llStringLength(body) + llStringLength(piece) > BATCH_BYTES)
+        integer length = llStringLength(piece);
+        if (count >= gLimit || size + length > BATCH_BYTES)
         {
             full = TRUE;
         }
         else
         {
-            body += piece;
+            body += piece;  // the old body and the new one exist at once: 2 x BATCH_BYTES at most
+            size += length;
             ++count;
         }
     }
     if (count == 0)
     {
         llOwnerSay("Dropped a pair too long to send: " + llGetSubString(llList2String(gQueue, 0), 0, 100));
-        gQueue = llDeleteSubList(gQueue, 0, 0);
+        unqueue(1);
         return;
-    }
-    // lslint: TOKEN is the setting above: constant as shipped (""), set by the owner.
-    if (TOKEN != "")
-    {
-        body = "token=" + llEscapeURL(TOKEN) + "&" + body;
     }
     gSentAt = llGetUnixTime();
     gRequest = llHTTPRequest(SERVICE_URL, [HTTP_METHOD, "POST",
@@ -161,16 +204,22 @@ send_batch()
     gNextSend = gSentAt + MIN_GAP;
 }
 
+// The batch in flight will get no answer (overdue, or lost with a region change or restart):
+// its pairs stay queued and go again after the wait, as after a 499.
+answer_lost()
+{
+    gRequest = NULL_KEY;
+    gInFlight = 0;
+    back_off();
+}
+
 // Sends a batch when one is due; keeps the timer running while there is work.
 pump()
 {
     integer now = llGetUnixTime();
-    if (gRequest != NULL_KEY && now - gSentAt > 90)
+    if (gRequest != NULL_KEY && now - gSentAt >= ANSWER_WAIT)
     {
-        // No answer at all (Second Life reports 499 after 60 s; this is a safety net).
-        gRequest = NULL_KEY;
-        gInFlight = 0;
-        back_off();
+        answer_lost();
     }
     if (gRequest == NULL_KEY && llGetListLength(gQueue) > 0 && now >= gNextSend)
     {
@@ -214,16 +263,20 @@ answered(integer status, string body)
                 llOwnerSay("refused " + line);
             }
         }
-        if (sent > 0)
-        {
-            gQueue = llDeleteSubList(gQueue, 0, sent - 1);
-        }
+        unqueue(sent);
         gBackoff = 0;
         gStrikes = 0;
+        // A full batch went through: the size a 413 cut grows back, a pair at a time (a lasting
+        // limit in front of the service costs one 413 every few dozen batches).
+        if (sent >= gLimit && gLimit < BATCH_PAIRS)
+        {
+            ++gLimit;
+        }
     }
     else if (status == 413 || (status == 400 && llSubStringIndex(body, "too many pairs") == 0))
     {
-        gLimit = gLimit / 2;
+        // Half of what was sent, which may be fewer than gLimit (the body's size, the queue).
+        gLimit = sent / 2;
         if (gLimit < 1)
         {
             gLimit = 1;
@@ -242,10 +295,7 @@ answered(integer status, string body)
         {
             llOwnerSay("Dropped " + (string)sent + " pairs: the service refuses them (" + (string)status
                 + "): " + llGetSubString(body, 0, 200));
-            if (sent > 0)
-            {
-                gQueue = llDeleteSubList(gQueue, 0, sent - 1);
-            }
+            unqueue(sent);
             gStrikes = 0;
             gBackoff = 0;
             gNextSend = llGetUnixTime() + MIN_GAP;
@@ -275,6 +325,15 @@ default
         if (change & CHANGED_OWNER)
         {
             llResetScript();
+        }
+        if (change & (CHANGED_REGION | CHANGED_TELEPORT | CHANGED_REGION_START))
+        {
+            // The answer of a batch in flight is lost with the move (or the restart).
+            if (gRequest != NULL_KEY)
+            {
+                answer_lost();
+            }
+            pump();
         }
     }
 
@@ -307,7 +366,8 @@ default
         if (owner)
         {
             llOwnerSay((string)gRecorded + " recorded, " + (string)gRefused + " refused, "
-                + (string)llGetListLength(gQueue) + " waiting, " + (string)llGetListLength(gSeen)
+                + (string)llGetListLength(gQueue) + " waiting (" + (string)gQueueChars + " characters), "
+                + (string)llGetListLength(gSeen)
                 + " remembered, " + (string)llGetUsedMemory() + " bytes used.");
         }
     }
@@ -320,6 +380,7 @@ default
         }
         gRequest = NULL_KEY;
         answered(status, body);
+        body = "";  // read: freed before pump() builds the next request body
         pump();
     }
 

@@ -22,6 +22,11 @@
 //     2 s, then 4 s (3 tries in all).
 //   The answer ("Added new entry for ...") is far below the 2048-byte default body limit.
 //   499 is what Second Life reports after 60 s without an answer (or on a TLS/address error).
+//   Lost answers: Second Life does not always call http_response (the object changed region,
+//     the region restarted). A request unanswered after 70 s, or in flight when the object
+//     changes region or teleports, frees its place and is retried like a 499 (registering
+//     twice is harmless); so a lost answer never keeps one of the 5 places for good. A reset
+//     (and every rez) starts afresh with nobody queued.
 //   Memory: a few short lists, bounded by the limits above.
 //
 // W-Hat compatibility
@@ -36,6 +41,9 @@ integer MAX_WAITING = 20;       // touchers queued at most
 integer MAX_IN_FLIGHT = 5;      // requests waiting for their answer at most
 integer MAX_TRIES = 3;          // attempts per toucher
 float INTERVAL = 1.0;           // seconds between two requests at least
+integer ANSWER_WAIT = 70;       // seconds: Second Life answers 499 within 60 s, so an answer
+                                // still missing after 70 s was lost
+float WAIT_CHECK = 10.0;        // timer period while answers are awaited and nobody is queued
 
 // Queue of touchers to register (parallel lists, oldest first).
 list gNames = [];
@@ -48,6 +56,7 @@ list gReqs = [];                // request keys as strings
 list gReqNames = [];
 list gReqKeys = [];
 list gReqTries = [];
+list gReqSent = [];             // unix time each was sent
 
 float gLastSent = -10.0;        // llGetTime() of the last request
 
@@ -79,13 +88,44 @@ retry_or_give_up(string name, string id, integer tries, string why)
     enqueue(name, id, tries, llGetUnixTime() + (2 << (tries - 1)));
 }
 
-// Sends the first queued toucher that is due, at most one per INTERVAL; keeps the timer
-// running while anything is queued.
+forget_request(integer i)
+{
+    gReqs = llDeleteSubList(gReqs, i, i);
+    gReqNames = llDeleteSubList(gReqNames, i, i);
+    gReqKeys = llDeleteSubList(gReqKeys, i, i);
+    gReqTries = llDeleteSubList(gReqTries, i, i);
+    gReqSent = llDeleteSubList(gReqSent, i, i);
+}
+
+// Request i failed for a passing reason, or its answer will not come: its place is freed and
+// the toucher is tried again (or given up).
+retry_request(integer i, string why)
+{
+    string name = llList2String(gReqNames, i);
+    string id = llList2String(gReqKeys, i);
+    integer tries = llList2Integer(gReqTries, i);
+    forget_request(i);
+    retry_or_give_up(name, id, tries, why);
+}
+
+// Gives up the answers overdue, sends the first queued toucher that is due, at most one per
+// INTERVAL, and keeps the timer running while anything is queued or awaited.
 pump()
 {
     integer now = llGetUnixTime();
+    integer i = 0;
+    while (i < llGetListLength(gReqs))
+    {
+        if (now - llList2Integer(gReqSent, i) >= ANSWER_WAIT)
+        {
+            retry_request(i, "no answer (lost)");
+        }
+        else
+        {
+            ++i;
+        }
+    }
     integer n = llGetListLength(gKeys);
-    integer i;
     integer found = -1;
     for (i = 0; i < n; ++i)
     {
@@ -125,11 +165,16 @@ pump()
             gReqNames += [name];
             gReqKeys += [id];
             gReqTries += [tries];
+            gReqSent += [now];
         }
     }
     if (llGetListLength(gKeys) > 0)
     {
         llSetTimerEvent(INTERVAL);
+    }
+    else if (llGetListLength(gReqs) > 0)
+    {
+        llSetTimerEvent(WAIT_CHECK);  // only to notice an answer that never comes
     }
     else
     {
@@ -154,6 +199,15 @@ default
         if (change & CHANGED_OWNER)
         {
             llResetScript();
+        }
+        if (change & (CHANGED_REGION | CHANGED_TELEPORT | CHANGED_REGION_START))
+        {
+            // Every answer awaited is lost with the move (or the restart): try those touchers again.
+            while (llGetListLength(gReqs) > 0)
+            {
+                retry_request(0, "its answer was lost (region change or restart)");
+            }
+            pump();
         }
     }
 
@@ -189,23 +243,19 @@ default
         }
         string name = llList2String(gReqNames, i);
         string id = llList2String(gReqKeys, i);
-        integer tries = llList2Integer(gReqTries, i);
-        gReqs = llDeleteSubList(gReqs, i, i);
-        gReqNames = llDeleteSubList(gReqNames, i, i);
-        gReqKeys = llDeleteSubList(gReqKeys, i, i);
-        gReqTries = llDeleteSubList(gReqTries, i, i);
-
-        if (status == 200 && llSubStringIndex(body, "Added new entry for ") == 0)
+        if (status == 499 || status == 503 || status == 502 || status == 504)
         {
+            retry_request(i, "status " + (string)status);
+        }
+        else if (status == 200 && llSubStringIndex(body, "Added new entry for ") == 0)
+        {
+            forget_request(i);
             llOwnerSay("registered " + name);
             llRegionSayTo((key)id, 0, "Thank you, " + name + ": your name and key are registered.");
         }
-        else if (status == 499 || status == 503 || status == 502 || status == 504)
-        {
-            retry_or_give_up(name, id, tries, "status " + (string)status);
-        }
         else
         {
+            forget_request(i);
             // 400 (the service says why in one line), or a 200 that is not this service's answer.
             llOwnerSay("Could not register " + name + " (" + (string)status + "): " + llGetSubString(body, 0, 200));
         }

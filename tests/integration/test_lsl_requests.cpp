@@ -245,6 +245,7 @@ const std::set<std::string>& KnownLslFunctions() {
                                               "llEscapeURL",
                                               "llFloor",
                                               "llFrand",
+                                              "llGetAgentSize",
                                               "llGetFreeMemory",
                                               "llGetInventoryType",
                                               "llGetKey",
