@@ -3,7 +3,7 @@
 // 1. warm in-process Store lookups (name->key, key->name): median and p99;
 // 2. for reference, LevelDB's own Get of the same entries, LevelDB defaults;
 // 3. the real binary as a FastCGI process: first answer of a fresh process,
-//    then 10,000 random lookups through its socket, and its VmRSS / VmHWM.
+//    then 100,000 random lookups through its socket, and its VmRSS / VmHWM.
 // Prints figures only; judging them is for the reader (SPEC budgets shown).
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +30,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kSamples = 10000;
+constexpr size_t kServedLookups = 100000;  // through FastCGI, before its memory is read
 
 struct Sample {
   std::string key_text;
@@ -192,7 +193,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> request_us;
   std::mt19937_64 random(7);
-  for (size_t n = 0; n < kSamples; ++n) {
+  for (size_t n = 0; n < kServedLookups; ++n) {
     const Sample& s = samples[random() % samples.size()];
     std::string query = (n % 2) ? "key=" + s.key_text : "name=" + s.name;
     std::replace(query.begin(), query.end(), ' ', '+');
@@ -207,7 +208,7 @@ int main(int argc, char** argv) {
   std::printf("FastCGI round trip (socket, no Apache)  median %6.1f us   p99 %6.1f us\n",
               latency.median_us, latency.p99_us);
   std::printf("serving process after %zu lookups: VmRSS %.1f MB, VmHWM %.1f MB (budget: <= 32 MB)\n",
-              kSamples, StatusField(app.pid(), "VmRSS:") / 1024.0,
+              kServedLookups, StatusField(app.pid(), "VmRSS:") / 1024.0,
               StatusField(app.pid(), "VmHWM:") / 1024.0);
   app.StopWith(SIGTERM);
   return 0;

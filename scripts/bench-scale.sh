@@ -44,12 +44,12 @@ while kill -0 "$TIMER" 2> /dev/null; do
     files=$(ls "/proc/$pid/fd" 2> /dev/null | wc -l)
     [ "$files" -gt "$most_files" ] && most_files=$files
   fi
-  temp=$(du -sb "$DB/slkvdb.import-runs" "$DB/slkvdb.import-new" 2> /dev/null | awk '{ s += $1 } END { printf "%d", s }')
+  temp=$(du -sb "$DB/slkvdb.import-runs" "$DB/slkvdb.import-new" 2> /dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
   [ "$temp" -gt "$most_temp" ] && most_temp=$temp
   sleep 0.5
 done
 wait "$TIMER" || { echo "import failed:"; tail -5 "$W/scale.log"; exit 1; }
-grep -o 'merging .*' "$W/scale.log" || true
+grep -o 'merging .*\|[0-9]* MB of entries.*' "$W/scale.log" || true
 read -r wall rss_kb user sys < "$W/scale.time"
 awk -v w="$wall" -v r="$rss_kb" -v u="$user" -v s="$sys" -v n="$N" -v f="$most_files" \
     -v t="$most_temp" -v lim="$NOFILE" -v d="$(du -sb "$DB/slkvdb" | cut -f1)" \

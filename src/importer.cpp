@@ -395,8 +395,19 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
     status = Status::IOError("cannot create '" + work.staging + "': " + ec.message());
   }
   std::atomic<uint64_t> next_file_number{2};  // 1 is the MANIFEST RepairDB writes
-  auto key_sink = NewTableSink(work.staging, next_file_number);
-  auto name_sink = NewTableSink(work.staging, next_file_number);
+  // The runs hold every entry once: what the tables will hold.
+  uint64_t entry_bytes = 0;
+  for (const auto* files : {&key_files.value(), &name_files.value()}) {
+    for (const std::string& file : *files) {
+      const uintmax_t bytes = fs::file_size(file, ec);
+      if (!ec) entry_bytes += bytes;
+    }
+  }
+  const size_t block_bytes = TableBlockBytes(entry_bytes);
+  log::Info("import: " + std::to_string(entry_bytes >> 20) + " MB of entries, in blocks of " +
+            std::to_string(block_bytes >> 10) + " KB");
+  auto key_sink = NewTableSink(work.staging, next_file_number, block_bytes);
+  auto name_sink = NewTableSink(work.staging, next_file_number, block_bytes);
   if (status.ok()) {
     status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink,
                             fan_in.value());

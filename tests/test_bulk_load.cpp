@@ -23,7 +23,7 @@ Uuid KeyOf(int i) { return Uuid::Parse(test::TestKey(i)).value(); }
 
 // Builds a database of `records` records in dir the way a fresh import does:
 // key entries and name entries into two sinks, then adopted.
-void BuildDatabase(const std::string& dir, int records) {
+void BuildDatabase(const std::string& dir, int records, size_t block_bytes = 0) {
   fs::create_directories(dir);
   std::map<std::string, std::string> key_entries, name_entries;
   RecordEntries entries;
@@ -34,8 +34,8 @@ void BuildDatabase(const std::string& dir, int records) {
     name_entries[entries.name_entry_key] = entries.name_entry_value;
   }
   std::atomic<uint64_t> next_file_number{2};
-  auto key_sink = NewTableSink(dir, next_file_number);
-  auto name_sink = NewTableSink(dir, next_file_number);
+  auto key_sink = NewTableSink(dir, next_file_number, block_bytes);
+  auto name_sink = NewTableSink(dir, next_file_number, block_bytes);
   for (const auto& [k, v] : key_entries) REQUIRE(key_sink->Add(k, v).ok());
   for (const auto& [k, v] : name_entries) REQUIRE(name_sink->Add(k, v).ok());
   REQUIRE(key_sink->Finish().ok());
@@ -51,10 +51,22 @@ size_t TableFiles(const std::string& dir) {
 
 }  // namespace
 
+TEST_CASE("blocks grow with the database so that the index of every table stays ~10 MB",
+          "[bulk_load]") {
+  CHECK(TableBlockBytes(0) == 2048);
+  CHECK(TableBlockBytes(800'000'000) == 2048);     // ~11 M records
+  CHECK(TableBlockBytes(900'000'000) == 4096);
+  CHECK(TableBlockBytes(2'150'000'000) == 8192);   // 30 M records
+  CHECK(TableBlockBytes(8'000'000'000) == 32768);  // 100 M records
+  CHECK(TableBlockBytes(uint64_t{1} << 50) == 65536);
+}
+
 TEST_CASE("tables built directly and adopted make a database that answers both ways", "[bulk_load]") {
   test::TempDir dir;
   const std::string db = dir.File("slkvdb");
-  BuildDatabase(db, 5000);
+  const size_t block_bytes = GENERATE(0, 8192, 65536);  // the default, a large database's
+  CAPTURE(block_bytes);
+  BuildDatabase(db, 5000, block_bytes);
   CHECK(TableFiles(db) >= 2);
   Store store({db, 24, /*create_if_missing=*/false});
   for (int i : {0, 1, 2499, 4999}) {

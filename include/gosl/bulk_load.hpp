@@ -52,9 +52,19 @@ class SortedSink {
 // must exist), with sequence number 0 on every entry: a fresh database built
 // this way is written once and compresses better than one written through
 // the log (docs/storage.md). Several sinks may fill disjoint key ranges at
-// once; file numbers come from next_file_number.
+// once; file numbers come from next_file_number. block_bytes: the tables'
+// block size (0: the serving default, 2 KB); see TableBlockBytes.
 std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
-                                         std::atomic<uint64_t>& next_file_number);
+                                         std::atomic<uint64_t>& next_file_number,
+                                         size_t block_bytes = 0);
+
+// The block size for a database of about entry_bytes (keys and values before
+// compression). A serving process keeps every table open, and LevelDB holds
+// each open table's index in memory, one entry per block: blocks grow with
+// the database (2 KB up to ~11 M records, then 4, 8, ... at most 64 KB) so
+// that the index stays under ~10 MB and serving memory does not grow with
+// the number of records.
+size_t TableBlockBytes(uint64_t entry_bytes);
 
 // Turns a staging directory of table files from NewTableSink into a database
 // (LevelDB's RepairDB writes the MANIFEST, a public API) and lets LevelDB

@@ -17,13 +17,13 @@ namespace {
 
 class TableSink final : public SortedSink {
  public:
-  TableSink(std::string dir, std::atomic<uint64_t>& next_file_number)
+  TableSink(std::string dir, std::atomic<uint64_t>& next_file_number, size_t block_bytes)
       : dir_(std::move(dir)), next_file_number_(next_file_number) {
     options_.comparator = internal_key::Order();
     // No Bloom filter: it would add ~5 % to the size of a database that a
     // serving process reads without one at the default memory budget.
     options_.filter_policy = nullptr;
-    options_.block_size = kBlockBytes;
+    options_.block_size = block_bytes;
   }
 
   ~TableSink() override {
@@ -78,8 +78,20 @@ class TableSink final : public SortedSink {
 }  // namespace
 
 std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
-                                         std::atomic<uint64_t>& next_file_number) {
-  return std::make_unique<TableSink>(staging_dir, next_file_number);
+                                         std::atomic<uint64_t>& next_file_number,
+                                         size_t block_bytes) {
+  return std::make_unique<TableSink>(staging_dir, next_file_number,
+                                     block_bytes ? block_bytes : kBlockBytes);
+}
+
+size_t TableBlockBytes(uint64_t entry_bytes) {
+  // Measured: an index entry (a shortened key and a block handle) is ~25
+  // bytes; 400 k of them are 10 MB.
+  constexpr uint64_t kMaxIndexEntries = 400000;
+  constexpr size_t kLargestBlock = 64 << 10;
+  size_t block = kBlockBytes;
+  while (block < kLargestBlock && entry_bytes / block > kMaxIndexEntries) block *= 2;
+  return block;
 }
 
 }  // namespace gosl
