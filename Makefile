@@ -5,6 +5,7 @@
 #   make check       the test suite once, dev build only (quick loop while coding)
 #   make asan        the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench       figures against the SPEC budgets (1 M and 10 M generated records), release binary
+#   make bench-scale a 30 M-record import under ulimit -n 256, and other name mixes (SCALE_RECORDS=N)
 #   make fuzz        libFuzzer on the request path, the CSV line parser and the peer wire (FUZZ_SECONDS each, 60)
 #   make release     dist/gosl-basics.fcgi: fully static, stripped, the file you upload
 #   make previous    build/previous/: the previous release built from its commit (upgrade tests)
