@@ -37,17 +37,36 @@ Status FileError(const std::string& what, const std::string& path) {
   return Status::IOError(what + " '" + path + "': " + std::strerror(errno));
 }
 
-class RunReader {
+// A run file read or written through a buffer of its own, closed when it goes.
+class BufferedRunFile {
  public:
-  RunReader(std::string path, size_t buffer_bytes) : path_(std::move(path)), buffer_(buffer_bytes) {}
-  ~RunReader() {
+  BufferedRunFile(std::string path, size_t buffer_bytes)
+      : path_(std::move(path)), buffer_(buffer_bytes) {}
+  ~BufferedRunFile() {
     if (file_) std::fclose(file_);
   }
+  BufferedRunFile(const BufferedRunFile&) = delete;
+  BufferedRunFile& operator=(const BufferedRunFile&) = delete;
+
+ protected:
+  Status OpenAs(const char* mode, const char* failure) {
+    file_ = std::fopen(path_.c_str(), mode);
+    if (!file_) return FileError(failure, path_);
+    std::setvbuf(file_, buffer_.data(), _IOFBF, buffer_.size());
+    return Status::OK();
+  }
+
+  std::string path_;
+  std::vector<char> buffer_;
+  std::FILE* file_ = nullptr;
+};
+
+class RunReader : BufferedRunFile {
+ public:
+  using BufferedRunFile::BufferedRunFile;
 
   Status Open() {
-    file_ = std::fopen(path_.c_str(), "rb");
-    if (!file_) return FileError("cannot read run file", path_);
-    std::setvbuf(file_, buffer_.data(), _IOFBF, buffer_.size());
+    if (Status s = OpenAs("rb", "cannot read run file"); !s.ok()) return s;
     return Next();
   }
 
@@ -80,9 +99,6 @@ class RunReader {
     return Status::Corruption("run file '" + path_ + "' is truncated");
   }
 
-  std::string path_;
-  std::vector<char> buffer_;
-  std::FILE* file_ = nullptr;
   std::string key_, value_;
   bool valid_ = false;
 };
@@ -183,19 +199,11 @@ Status MergeGroup(const std::vector<std::string>& files, size_t read_buffer_byte
 }
 
 // An intermediate run, written in key order as its group's merge emits it.
-class RunAppender {
+class RunAppender : BufferedRunFile {
  public:
-  RunAppender(std::string path, size_t buffer_bytes) : path_(std::move(path)), buffer_(buffer_bytes) {}
-  ~RunAppender() {
-    if (file_) std::fclose(file_);
-  }
+  using BufferedRunFile::BufferedRunFile;
 
-  Status Open() {
-    file_ = std::fopen(path_.c_str(), "wb");
-    if (!file_) return FileError("cannot create run file", path_);
-    std::setvbuf(file_, buffer_.data(), _IOFBF, buffer_.size());
-    return Status::OK();
-  }
+  Status Open() { return OpenAs("wb", "cannot create run file"); }
   Status Append(std::string_view key, std::string_view value) {
     header_.clear();
     PutHeader(header_, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()));
@@ -214,9 +222,6 @@ class RunAppender {
   }
 
  private:
-  std::string path_;
-  std::vector<char> buffer_;
-  std::FILE* file_ = nullptr;
   std::string header_;
 };
 

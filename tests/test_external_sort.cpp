@@ -58,6 +58,14 @@ std::vector<std::string> ManyRuns(const std::string& dir, std::map<std::string, 
   return files.value();
 }
 
+// Intermediate runs are named "<first run>.p<pass>.run".
+void CheckNoIntermediateRuns(const std::string& dir) {
+  for (const std::string& name : FilesIn(dir)) {
+    INFO(name);
+    CHECK(name.find(".p") == std::string::npos);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("more runs than may be open at once merge in passes to what one merge gives, and "
@@ -89,10 +97,7 @@ TEST_CASE("more runs than may be open at once merge in passes to what one merge 
     ++i;
   }
   // No intermediate run is left; the runs of the last pass are the caller's.
-  for (const std::string& name : FilesIn(dir.path())) {
-    INFO(name);
-    CHECK(name.find(".p") == std::string::npos);
-  }
+  CheckNoIntermediateRuns(dir.path());
   CHECK(FilesIn(dir.path()).size() <= max_open_runs);
 }
 
@@ -120,10 +125,7 @@ TEST_CASE("a merge allowed fewer than two open runs is refused; a damaged run in
   Status damaged = MergeRuns(files, {64, 4}, ignore);
   CHECK(damaged.code() == Code::kCorruption);
   CHECK(damaged.message() == "run file '" + files.back() + "' is truncated");
-  for (const std::string& name : FilesIn(dir.path())) {
-    INFO(name);
-    CHECK(name.find(".p") == std::string::npos);
-  }
+  CheckNoIntermediateRuns(dir.path());
 }
 
 TEST_CASE("entries spill into runs of bounded size and merge back in key order", "[external_sort]") {
