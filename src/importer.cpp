@@ -395,7 +395,8 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
     status = Status::IOError("cannot create '" + work.staging + "': " + ec.message());
   }
   std::atomic<uint64_t> next_file_number{2};  // 1 is the MANIFEST RepairDB writes
-  // The runs hold every entry once: what the tables will hold.
+  // The runs hold about what the tables will (a key repeated in two runs
+  // counts twice): enough to choose the block size.
   uint64_t entry_bytes = 0;
   for (const auto* files : {&key_files.value(), &name_files.value()}) {
     for (const std::string& file : *files) {
