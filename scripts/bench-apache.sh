@@ -61,11 +61,14 @@ else
 fi
 
 # Document root: the static file, the do-nothing program, the app as users upload it.
-mkdir -p "$W/htdocs/bare" "$W/htdocs/name2key" "$W/run/fcgid" "$W/logs"
+mkdir -p "$W/htdocs/bare" "$W/htdocs/hello" "$W/htdocs/name2key" "$W/run/fcgid" "$W/logs"
 printf '00000000-0000-0000-0000-000000000000' > "$W/htdocs/static.txt"
 APP=$W/htdocs/name2key
-cc -O2 -o "$APP/hello.fcgi" "$SRC/bench/fcgi_hello.c" -lfcgi
-cp "$APP/hello.fcgi" "$W/htdocs/bare/hello.fcgi"
+cc -O2 -o "$W/htdocs/hello/hello.fcgi" "$SRC/bench/fcgi_hello.c" -lfcgi
+cp "$W/htdocs/hello/hello.fcgi" "$W/htdocs/bare/hello.fcgi"
+# The shipped .htaccess serves only gosl-basics.fcgi: the do-nothing program
+# gets the same rules in a directory of its own, with its own name in them.
+sed 's/gosl-basics/hello/g' "$SRC/htaccess/.htaccess" > "$W/htdocs/hello/.htaccess"
 printf 'AddHandler fcgid-script .fcgi\nOptions +ExecCGI\n' > "$W/htdocs/bare/.htaccess"
 cp "$B/gosl-basics.fcgi" "$APP/" && chmod 755 "$APP/gosl-basics.fcgi"
 cp "$SRC/htaccess/.htaccess" "$APP/"
@@ -207,7 +210,7 @@ run_wrk() {
 
 URL_STATIC=/static.txt
 # hello gets the same query strings from the same wrk script as gosl: the ratio is our cost only.
-URL_HELLO="/name2key/hello.fcgi?name="
+URL_HELLO="/hello/hello.fcgi?name="
 URL_BARE=/bare/hello.fcgi
 URL_GOSL="/name2key/gosl-basics.fcgi?name="
 
@@ -229,7 +232,7 @@ for round in 1 2; do
   BENCH_NAMES=$NAMES wrk -t1 -c8 -d2s -s "$W/bench.lua" "$base$URL_HELLO" > /dev/null 2>&1 || true
   BENCH_NAMES=$NAMES wrk -t1 -c8 -d2s -s "$W/bench.lua" "$base$URL_GOSL" > /dev/null 2>&1 || true
 done
-echo "mod_fcgid processes after 2 x 2 s of warm-up at 8 connections: fcgi_hello $(grep -c 'name2key/hello.fcgi([0-9]*) started' "$W/logs/error.log"), gosl-basics $(gosl_pids | wc -l)"
+echo "mod_fcgid processes after 2 x 2 s of warm-up at 8 connections: fcgi_hello $(grep -c 'hello/hello.fcgi([0-9]*) started' "$W/logs/error.log"), gosl-basics $(gosl_pids | wc -l)"
 
 : > "$W/results.txt"
 printf '%-10s %5s %10s %9s %9s %9s %7s\n' target conns 'req/s' 'p50 ms' 'p99 ms' 'max ms' errors
@@ -250,7 +253,7 @@ for c in 1 8; do
     fi
   done
 done
-awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3 }
+awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3; errors[$1 " " $2] += $7 }
   function median(values, n,    i, j, t) {
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (values[j] < values[i]) { t = values[i]; values[i] = values[j]; values[j] = t }
     return n % 2 ? values[(n + 1) / 2] : (values[n / 2] + values[n / 2 + 1]) / 2
@@ -266,8 +269,18 @@ awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3 }
       s = rps["static " c " 0"]; b = rps["hello-bare " c " 0"]
       printf "at %d connection(s): gosl/hello %.2f, median of %d pairs (%s) (budget: >= 0.90); hello/static %.2f, hello/hello-bare %.2f (the shipped .htaccess)\n",
         c, ratio, rounds, list, s ? h / s : 0, b ? h / b : 0
+      # An error answer is cheap: a ratio over runs that had any means nothing.
+      if (errors["gosl " c] + errors["hello " c] > 0)
+        printf "  NOT VALID at %d connection(s): %d error answers from gosl, %d from hello\n", c, errors["gosl " c], errors["hello " c]
     }
   }' "$W/results.txt"
+
+# Error answers: what the service and Apache said about them.
+if awk '$1 == "gosl" && $7 > 0 { bad = 1 } END { exit !bad }' "$W/results.txt"; then
+  echo "gosl-basics answered errors; the last lines its log and Apache's error log have of them:"
+  grep -v ' INFO ' "$APP/gosl.log" 2> /dev/null | tail -n 5 | sed 's/^/  gosl.log: /'
+  tail -n 5 "$W/logs/error.log" | sed 's/^/  error.log: /'
+fi
 
 echo "RSS of each gosl-basics process (budget: <= 32 MB with 10 M records):"
 for pid in $(gosl_pids); do
