@@ -173,7 +173,7 @@ fuzz: $(FUZZ_TARGETS)
 	@scripts/fuzz.sh $(FUZZ_B) $(FUZZ_SECONDS)
 
 # One archive to upload: the release binary, .htaccess, a commented
-# config.ini, the LSL scripts and the deployment guide.
+# config.ini, the LSL scripts, the systemd units and the guides.
 VERSION := $(shell sed -n 's/.*kVersion = "\(.*\)";/\1/p' include/gosl/version.hpp)
 DIST_NAME := gosl-basics-$(VERSION)
 dist: release
@@ -182,6 +182,7 @@ dist: release
 	# config.ini may come to hold the write token: the host's other users must not read it.
 	chmod 600 build/dist-stage/$(DIST_NAME)/config.ini
 	if [ -d lsl ]; then cp -r lsl build/dist-stage/$(DIST_NAME)/; fi
+	cp -r systemd build/dist-stage/$(DIST_NAME)/
 	cp -r docs build/dist-stage/$(DIST_NAME)/
 	cp docs/deploy-shared-host.md build/dist-stage/$(DIST_NAME)/README-deploy.md
 	tar -czf dist/$(DIST_NAME)-linux-x86_64.tar.gz -C build/dist-stage $(DIST_NAME)

@@ -1,10 +1,15 @@
 #include "gosl/http_server.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -298,19 +303,57 @@ class Listener : public std::enable_shared_from_this<Listener> {
   net::steady_timer pause_;
 };
 
-}  // namespace
+// systemd's socket activation (sd_listen_fds(3)): when LISTEN_PID is this
+// process and LISTEN_FDS is at least 1, the listening socket is fd 3. The
+// variables are removed so that nothing started later takes them for its own.
+constexpr int kFirstPassedFd = 3;
 
-int RunHttpServer(Store& store, Gate& gate, const HttpServerOptions& options) {
-  net::io_context io(options.threads);
+bool SocketPassedBySystemd() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr) return false;
+  const bool ours = std::strtol(pid, nullptr, 10) == static_cast<long>(::getpid()) &&
+                    std::strtol(fds, nullptr, 10) >= 1;
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  return ours;
+}
+
+// Takes the passed socket if it is a listening TCP socket; otherwise says why.
+bool AdoptPassedSocket(tcp::acceptor& acceptor) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  int listening = 0;
+  socklen_t flag_length = sizeof listening;
+  if (::getsockname(kFirstPassedFd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+      (address.ss_family != AF_INET && address.ss_family != AF_INET6) ||
+      ::getsockopt(kFirstPassedFd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &flag_length) != 0 ||
+      !listening) {
+    log::Critical("--server: the socket systemd passed (fd 3) is not a listening TCP socket: "
+                  "give the .socket unit a ListenStream= address and port");
+    return false;
+  }
+  ::fcntl(kFirstPassedFd, F_SETFD, FD_CLOEXEC);
+  beast::error_code ec;
+  acceptor.assign(address.ss_family == AF_INET ? tcp::v4() : tcp::v6(), kFirstPassedFd, ec);
+  if (ec) {
+    log::Critical("--server: cannot use the socket systemd passed: " + ec.message());
+    return false;
+  }
+  return true;
+}
+
+// Binds and listens on --bind:--port.
+bool Listen(tcp::acceptor& acceptor, const HttpServerOptions& options) {
   beast::error_code ec;
   // make_address is inet_pton: no resolver, nothing glibc's NSS must load.
   auto address = net::ip::make_address(options.bind, ec);
   if (ec) {
     log::Critical("--server: '" + options.bind + "' is not a numeric address");
-    return 1;
+    return false;
   }
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
-  tcp::acceptor acceptor(io);
   if (acceptor.open(endpoint.protocol(), ec), !ec) {
     acceptor.set_option(net::socket_base::reuse_address(true), ec);
     acceptor.bind(endpoint, ec);
@@ -319,8 +362,20 @@ int RunHttpServer(Store& store, Gate& gate, const HttpServerOptions& options) {
   if (ec) {
     log::Critical("--server: cannot listen on " + options.bind + ":" +
                   std::to_string(options.port) + ": " + ec.message());
-    return 1;
+    return false;
   }
+  return true;
+}
+
+}  // namespace
+
+int RunHttpServer(Store& store, Gate& gate, const HttpServerOptions& options) {
+  net::io_context io(options.threads);
+  beast::error_code ec;
+  tcp::acceptor acceptor(io);
+  const bool passed = SocketPassedBySystemd();
+  if (passed ? !AdoptPassedSocket(acceptor) : !Listen(acceptor, options)) return 1;
+  if (passed) log::Info("--server: using the socket systemd passed; --bind and --port are not used");
   const auto local = acceptor.local_endpoint(ec);
   log::Notice("--server: listening on http://" + local.address().to_string() + ":" +
               std::to_string(local.port()) + "/, database " + store.path());

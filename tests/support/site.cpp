@@ -94,8 +94,23 @@ RunResult Site::RunWithoutDir(const std::vector<std::string>& args,
                     input.empty() ? "/dev/null" : "");
 }
 
+int Site::StartSocketActivatedServer(const std::vector<std::string>& args,
+                                     const std::string& unix_socket) {
+  const int port = unix_socket.empty() ? FreeTcpPort() : -1;
+  const std::string address = unix_socket.empty() ? "127.0.0.1:" + std::to_string(port) : unix_socket;
+  std::vector<std::string> all = {"-l", address, GOSL_TEST_BINARY, "--dir", dir_, "--server"};
+  all.insert(all.end(), args.begin(), args.end());
+  LaunchCommand("/usr/bin/systemd-socket-activate", all);
+  if (port > 0) REQUIRE(WaitForTcpPort(port, 10000));
+  return port;
+}
+
 int Site::Launch(std::vector<std::string> args, std::string binary) {
   args.insert(args.begin(), {"--dir", dir_});
+  return LaunchCommand(std::move(binary), std::move(args));
+}
+
+int Site::LaunchCommand(std::string binary, std::vector<std::string> args) {
   if (run_as_ == RunAs::kNobodyIfRoot && geteuid() == 0) {
     HandToNobody();
     args.insert(args.begin(), {"--reuid=65534", "--regid=65534", "--clear-groups", binary});

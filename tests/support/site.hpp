@@ -54,6 +54,12 @@ class Site {
   int StartBinary(const std::string& binary, const std::vector<std::string>& args, int count = 1);
   // Starts `--server` on a free port as the next process; returns the port, REQUIREd to accept.
   int StartServer(const std::vector<std::string>& args = {});
+  // --server as systemd starts it from a .socket unit: systemd-socket-activate
+  // listens on a free port and, at the first connection, starts the binary
+  // with the listening socket as fd 3 (LISTEN_FDS, LISTEN_PID). The port; with
+  // unix_socket, listens there instead (the wrong kind of socket) and returns -1.
+  int StartSocketActivatedServer(const std::vector<std::string>& args = {},
+                                 const std::string& unix_socket = "");
   // Process i, counted in start order (servers included), to signal, stop or check.
   FastCgiProcess& process(int i = 0);
   // What process i wrote to stdout.
@@ -90,6 +96,8 @@ class Site {
   };
 
   int Launch(std::vector<std::string> args, std::string binary = GOSL_TEST_BINARY);
+  // Starts binary with args as they are (as the site's user), its output kept.
+  int LaunchCommand(std::string binary, std::vector<std::string> args);
   void HandToNobody() const;
   const Process& At(int i) const;
 
