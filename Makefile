@@ -61,7 +61,7 @@ $(B)/src/version.o: CPPFLAGS += -DGOSL_BUILD_DATE='"$(shell date -u +%Y-%m-%d)"'
 SRCS := $(wildcard src/*.cpp src/*/*.cpp)
 OBJS := $(SRCS:%.cpp=$(B)/%.o)
 LIB_OBJS := $(filter-out $(B)/src/main.o,$(OBJS))
-TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp tests/docs/*.cpp) \
+TEST_SRCS := $(wildcard tests/*.cpp tests/support/*.cpp tests/integration/*.cpp tests/apache/*.cpp tests/hosts/*.cpp tests/docs/*.cpp) \
              fuzz/targets.cpp
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(B)/%.o)
 BENCH_SRCS := $(wildcard bench/*.cpp)
@@ -173,7 +173,8 @@ fuzz: $(FUZZ_TARGETS)
 	@scripts/fuzz.sh $(FUZZ_B) $(FUZZ_SECONDS)
 
 # One archive to upload: the release binary, .htaccess, a commented
-# config.ini, the LSL scripts, the systemd units and the guides.
+# config.ini, the LSL scripts, the systemd units, the lighttpd and nginx
+# examples and the guides.
 VERSION := $(shell sed -n 's/.*kVersion = "\(.*\)";/\1/p' include/gosl/version.hpp)
 DIST_NAME := gosl-basics-$(VERSION)
 dist: release
@@ -182,7 +183,7 @@ dist: release
 	# config.ini may come to hold the write token: the host's other users must not read it.
 	chmod 600 build/dist-stage/$(DIST_NAME)/config.ini
 	if [ -d lsl ]; then cp -r lsl build/dist-stage/$(DIST_NAME)/; fi
-	cp -r systemd build/dist-stage/$(DIST_NAME)/
+	cp -r systemd hosts build/dist-stage/$(DIST_NAME)/
 	cp -r docs build/dist-stage/$(DIST_NAME)/
 	cp docs/deploy-shared-host.md build/dist-stage/$(DIST_NAME)/README-deploy.md
 	tar -czf dist/$(DIST_NAME)-linux-x86_64.tar.gz -C build/dist-stage $(DIST_NAME)

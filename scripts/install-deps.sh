@@ -15,7 +15,7 @@ PACKAGES="
   bzip2 curl procps time
   apache2 libapache2-mod-fcgid wrk
   clang libclang-rt-14-dev util-linux
-  systemd
+  systemd lighttpd nginx-light spawn-fcgi
 "
 
 missing=""

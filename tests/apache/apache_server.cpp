@@ -1,8 +1,5 @@
 #include "apache_server.hpp"
 
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +16,7 @@
 #include "../support/files.hpp"
 #include "../support/http_client.hpp"
 #include "../support/process.hpp"
+#include "../support/web_host.hpp"
 
 namespace gosl::test {
 namespace {
@@ -28,7 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 const char kApacheBinary[] = "/usr/sbin/apache2";
 const char kModuleDir[] = "/usr/lib/apache2/modules";
-const char kTestUser[] = "gosl-apache-test";
 // Built into Debian's apache2 binary: core, so, watchdog, http, log_config, logio, version, unixd.
 const char* const kModules[] = {"mpm_event", "authz_core", "mime", "dir", "alias", "rewrite", "fcgid"};
 
@@ -59,100 +56,16 @@ std::string Tail(const std::string& text, size_t bytes) {
   return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
 
-// Lowest-privilege user the tests can run Apache as: as root, a system user of our own (a shared
-// host never runs the site as root); otherwise whoever runs the tests.
-void ResolveUser(std::string* name, uid_t* uid, gid_t* gid) {
-  if (::geteuid() != 0) {
-    *uid = ::getuid();
-    *gid = ::getgid();
-    const passwd* pw = ::getpwuid(*uid);
-    *name = pw != nullptr ? pw->pw_name : std::to_string(*uid);
-    return;
-  }
-  if (::getpwnam(kTestUser) == nullptr) {
-    const RunResult r = RunProgram(
-        "/usr/sbin/useradd", {"--system", "--no-create-home", "--shell", "/usr/sbin/nologin", kTestUser},
-        {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
-    // 9: created meanwhile by a test run in parallel.
-    if (r.exit_code != 0 && r.exit_code != 9) {
-      Fail(std::string("useradd ") + kTestUser + " failed (" + std::to_string(r.exit_code) + "): " + r.err);
-    }
-  }
-  const passwd* pw = ::getpwnam(kTestUser);
-  if (pw == nullptr) Fail(std::string("user ") + kTestUser + " missing after useradd");
-  *name = kTestUser;
-  *uid = pw->pw_uid;
-  *gid = pw->pw_gid;
-}
-
-void ChownTree(const std::string& top, uid_t uid, gid_t gid) {
-  if (::lchown(top.c_str(), uid, gid) != 0) Fail("chown " + top + ": " + std::strerror(errno));
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(top)) {
-    const std::string path = entry.path().string();
-    if (::lchown(path.c_str(), uid, gid) != 0) Fail("chown " + path + ": " + std::strerror(errno));
-  }
-}
-
-struct ProcInfo {
-  pid_t pid;
-  pid_t pgid;
-  char state;
-  std::vector<std::string> argv;
-};
-
-// Every live (non-zombie) process; a zombie has already let go of everything but its PID.
-std::vector<ProcInfo> Processes() {
-  std::vector<ProcInfo> out;
-  std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string stat = ReadFile("/proc/" + name + "/stat");
-    const size_t paren = stat.rfind(')');
-    if (paren == std::string::npos) continue;  // exited meanwhile
-    std::istringstream fields(stat.substr(paren + 1));
-    ProcInfo info{static_cast<pid_t>(std::stol(name)), 0, '?', {}};
-    pid_t ppid = 0;
-    fields >> info.state >> ppid >> info.pgid;
-    if (!fields || info.state == 'Z' || info.state == 'X') continue;
-    const std::string cmdline = ReadFile("/proc/" + name + "/cmdline");
-    for (size_t start = 0; start < cmdline.size();) {
-      size_t end = cmdline.find('\0', start);
-      if (end == std::string::npos) end = cmdline.size();
-      info.argv.push_back(cmdline.substr(start, end - start));
-      start = end + 1;
-    }
-    out.push_back(std::move(info));
-  }
-  return out;
-}
-
-bool Alive(pid_t pid) {
-  for (const ProcInfo& p : Processes()) {
-    if (p.pid == pid) return true;
-  }
-  return false;
-}
-
-// Reaps `pid` (our child) if it has exited; false while it runs.
-bool Reaped(pid_t pid, int* status) {
-  for (;;) {
-    const pid_t r = ::waitpid(pid, status, WNOHANG);
-    if (r == pid) return true;
-    if (r == 0) return false;
-    if (errno == EINTR) continue;
-    if (errno == ECHILD) return true;  // already reaped
-    Fail(std::string("waitpid: ") + std::strerror(errno));
-  }
-}
-
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 }  // namespace
 
 ApacheServer::ApacheServer(ApacheOptions options) : options_(std::move(options)) {
   RequireInstalled();
-  ResolveUser(&user_, &uid_, &gid_);
+  const ServerUser user = UnprivilegedUser();
+  user_ = user.name;
+  uid_ = user.uid;
+  gid_ = user.gid;
   Prepare();
   // The port was free a moment ago; another program may take it before Apache binds, so retry.
   for (int attempt = 1;; ++attempt) {
@@ -209,11 +122,8 @@ void ApacheServer::Prepare() {
   if (!options_.config_ini.empty()) {
     WriteFile(app_dir_ + "/config.ini", options_.config_ini);
   } else if (fs::exists(shipped + "config.ini")) {
-    std::string config = ReadFile(shipped + "config.ini");
-    const std::string shipped_writes = "\nwrites = sl-only\n";
-    if (config.find(shipped_writes) == std::string::npos) Fail("shipped config.ini has no writes = sl-only");
-    config.replace(config.find(shipped_writes), shipped_writes.size(), "\nwrites = " + options_.writes + "\n");
-    WriteFile(app_dir_ + "/config.ini", config);
+    WriteFile(app_dir_ + "/config.ini",
+              ConfigWithWrites(ReadFile(shipped + "config.ini"), options_.writes));
   } else {
     WriteFile(app_dir_ + "/config.ini", "[log]\nlogLevel = INFO\n");
   }
@@ -260,47 +170,17 @@ void ApacheServer::Launch() {
   WriteFile(config_path_, conf.str());
   if (::geteuid() == 0 && ::lchown(config_path_.c_str(), uid_, gid_) != 0) Fail("chown " + config_path_);
 
-  // Everything the child needs is built before fork(): after it only async-signal-safe calls.
   const std::vector<std::string> args = {kApacheBinary, "-f", config_path_, "-DFOREGROUND"};
   const std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG=C"};
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  const std::string out_path = root + "/logs/stderr.log";
-  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (out < 0 || null_in < 0) Fail("open " + out_path + ": " + std::strerror(errno));
-  const bool drop = ::geteuid() == 0;
-  const uid_t uid = uid_;
-  const gid_t gid = gid_;
-  const char* dir = root.c_str();
-
-  const pid_t pid = ::fork();
-  if (pid < 0) Fail(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    // Own process group, so that a last-resort kill reaches every process Apache started.
-    ::setpgid(0, 0);
-    if (drop && (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)) ::_exit(126);
-    if (::dup2(null_in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(126);
-    ::close_range(3, ~0U, 0);
-    if (::chdir(dir) != 0) ::_exit(126);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);  // also from here, so the group exists whichever runs first
-  ::close(out);
-  ::close(null_in);
-  pid_ = pid;
+  pid_ = StartGroupLeader(args, env, root, root + "/logs/stderr.log",
+                          {user_, uid_, gid_, ::geteuid() == 0});
 }
 
 bool ApacheServer::WaitUntilServing(int timeout_ms, std::string* why) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     int status = 0;
-    if (Reaped(pid_, &status)) {
+    if (ReapedChild(pid_, &status)) {
       *why = WIFEXITED(status) ? "apache2 exited with status " + std::to_string(WEXITSTATUS(status))
                                : "apache2 killed by signal " + std::to_string(WTERMSIG(status));
       pid_ = -1;
@@ -325,7 +205,7 @@ void ApacheServer::Graceful(int timeout_ms) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     int status = 0;
-    if (Reaped(pid_, &status)) {
+    if (ReapedChild(pid_, &status)) {
       pid_ = -1;
       Fail("Apache exited during a graceful restart; error log:\n" + Tail(ErrorLog(), 3000));
     }
@@ -346,58 +226,10 @@ void ApacheServer::Graceful(int timeout_ms) {
 }
 
 bool ApacheServer::Stop(int timeout_ms) {
-  if (pid_ < 0) {
-    KillLeftovers();
-    return true;
-  }
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  bool clean = ::kill(pid_, SIGTERM) == 0;
-  int status = 0;
-  while (!Reaped(pid_, &status)) {
-    if (Clock::now() >= deadline) {
-      clean = false;
-      ::kill(-pid_, SIGKILL);
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-    SleepMs(10);
-  }
-  // Apache's children and mod_fcgid's processes go with the parent; give stragglers the rest
-  // of the deadline before calling them leftovers.
-  while (!ProcessesFromRoot().empty() && Clock::now() < deadline) SleepMs(10);
-  if (!ProcessesFromRoot().empty()) clean = false;
-  KillLeftovers();
+  // Apache's children and mod_fcgid's processes go with the parent (SIGTERM).
+  const bool clean = StopProcessTree(pid_, SIGTERM, root_.path(), timeout_ms);
   pid_ = -1;
   return clean;
-}
-
-std::vector<pid_t> ApacheServer::ProcessesFromRoot() const {
-  std::vector<pid_t> out;
-  const std::string& root = root_.path();
-  for (const ProcInfo& p : Processes()) {
-    bool ours = pid_ > 0 && p.pgid == pid_;
-    for (const std::string& arg : p.argv) {
-      if (arg.compare(0, root.size() + 1, root + "/") == 0) ours = true;
-    }
-    if (ours && p.pid != ::getpid()) out.push_back(p.pid);
-  }
-  return out;
-}
-
-void ApacheServer::KillLeftovers() {
-  if (pid_ > 0) ::kill(-pid_, SIGKILL);
-  std::vector<pid_t> left = ProcessesFromRoot();
-  if (left.empty()) return;
-  for (pid_t pid : left) ::kill(pid, SIGKILL);
-  const auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (Clock::now() < deadline) {
-    left.erase(std::remove_if(left.begin(), left.end(), [](pid_t pid) { return !Alive(pid); }), left.end());
-    if (left.empty()) return;
-    SleepMs(10);
-  }
-  Fail(std::to_string(left.size()) + " process(es) from " + root_.path() + " survive SIGKILL, first PID " +
-       std::to_string(left.front()));
 }
 
 std::string ApacheServer::ErrorLog() const { return ReadFile(root_.File("logs/error.log")); }
@@ -406,7 +238,7 @@ std::string ApacheServer::AppLog() const { return ReadFile(app_dir_ + "/gosl.log
 
 std::vector<pid_t> ApacheServer::AppPids() const {
   std::vector<pid_t> out;
-  for (const ProcInfo& p : Processes()) {
+  for (const ProcInfo& p : LiveProcesses()) {
     if (!p.argv.empty() && p.argv[0] == binary_path_) out.push_back(p.pid);
   }
   std::sort(out.begin(), out.end());

@@ -102,8 +102,6 @@ class ApacheServer {
   void Prepare();
   void Launch();
   bool WaitUntilServing(int timeout_ms, std::string* why);
-  void KillLeftovers();
-  std::vector<pid_t> ProcessesFromRoot() const;
 
   ApacheOptions options_;
   TempDir root_;

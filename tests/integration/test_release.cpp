@@ -55,7 +55,8 @@ TEST_CASE("the archive to upload holds every file its guides name", "[integratio
   const std::string root = dir.path() + "/gosl-basics-" + std::string(kVersion);
   for (const char* file : {"gosl-basics.fcgi", ".htaccess", "config.ini", "README-deploy.md",
                            "lsl/name2key_lib.lsl", "docs/deploy-shared-host.md",
-                           "systemd/gosl-basics.service", "systemd/gosl-basics.socket"}) {
+                           "systemd/gosl-basics.service", "systemd/gosl-basics.socket",
+                           "hosts/lighttpd.conf", "hosts/nginx.conf"}) {
     CHECK(fs::exists(root + "/" + file));
   }
   // Uploaded as they are (rsync -a keeps modes), they are private where they must be.
