@@ -297,5 +297,4 @@ Status MergeRuns(const std::vector<std::string>& files, const MergeLimits& limit
   return status;
 }
 
-
 }  // namespace gosl

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +27,7 @@
 #include "gosl/dispatcher.hpp"
 #include "gosl/logging.hpp"
 #include "gosl/text.hpp"
+#include "util/posix_io.hpp"
 
 namespace gosl {
 namespace {
@@ -44,9 +44,9 @@ constexpr std::chrono::seconds kIdleTimeout{30};
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
 
 size_t DefaultMaxConnections() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 512;
-  return std::clamp<size_t>(limit.rlim_cur / 2, 16, 512);
+  const size_t limit = posix::OpenFileLimit();
+  if (limit == 0) return 512;
+  return std::clamp<size_t>(limit / 2, 16, 512);
 }
 
 // RFC 9112 section 6.1: a request body is chunked only when chunked is the

@@ -20,6 +20,7 @@
 #include "gosl/text.hpp"
 #include "gosl/what_line.hpp"
 #include "store/db_files.hpp"
+#include "util/posix_io.hpp"
 
 namespace gosl {
 namespace {
@@ -167,16 +168,6 @@ class Progress {
   Clock::time_point start_ = Clock::now(), last_{};
 };
 
-size_t OpenFileCount() {
-  std::error_code ec;
-  size_t count = 0;
-  for (auto it = fs::directory_iterator("/proc/self/fd", ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    ++count;
-  }
-  return count > 0 ? count - 1 : 0;  // the listing's own descriptor
-}
-
 // How many run files each of the two merges may read at once, so that
 // neither memory nor open files grow with the input: half of the open-file
 // limit is LevelDB's (db_options.cpp), and of the other half what is not
@@ -184,12 +175,9 @@ size_t OpenFileCount() {
 // same way in read buffers. Refuses a limit that leaves fewer than 2 each,
 // before the file is read.
 Result<size_t> MergeFanIn(size_t memory_bytes) {
-  rlimit limit{};
-  size_t files = 1 << 20;
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    files = limit.rlim_cur;
-  }
-  const size_t taken = OpenFileCount() + kSpareFiles;
+  const size_t limit = posix::OpenFileLimit();
+  const size_t files = limit ? limit : size_t{1} << 20;
+  const size_t taken = posix::OpenFileCount() + kSpareFiles;
   const size_t by_files = files / 2 > taken ? (files / 2 - taken) / 2 : 0;
   if (by_files < 2) {
     return Status::Unavailable("the open-file limit (ulimit -n) is " + std::to_string(files) +

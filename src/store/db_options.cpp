@@ -1,13 +1,12 @@
 #include "store/db_options.hpp"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 
 #include <leveldb/filter_policy.h>
 
 #include "store/block_cache.hpp"
 #include "store/store_env.hpp"
+#include "util/posix_io.hpp"
 
 namespace gosl {
 namespace {
@@ -15,9 +14,9 @@ namespace {
 // Every open table holds one descriptor; keep half of the process's limit
 // for everything else (shared hosts often allow only 1024).
 int MaxOpenFiles() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1000;
-  return static_cast<int>(std::clamp<rlim_t>(limit.rlim_cur / 2, 74, 1000));
+  const size_t limit = posix::OpenFileLimit();
+  if (limit == 0) return 1000;
+  return static_cast<int>(std::clamp<size_t>(limit / 2, 74, 1000));
 }
 
 }  // namespace
@@ -44,7 +43,6 @@ leveldb::Options ServingOptions(size_t memory_budget_mb, leveldb::Env* env, DbCa
   options.block_cache = caches.block_cache.get();
   options.filter_policy = caches.filter_policy.get();
   options.write_buffer_size = std::clamp<size_t>(budget / 8, 1 << 20, 64 << 20);
-  options.max_open_files = MaxOpenFiles();
   return options;
 }
 

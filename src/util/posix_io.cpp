@@ -1,11 +1,28 @@
 #include "util/posix_io.hpp"
 
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 
 namespace gosl::posix {
+
+size_t OpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<size_t>(limit.rlim_cur);
+}
+
+size_t OpenFileCount() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  size_t count = 0;
+  while (const dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
+  ::closedir(dir);
+  return count > 0 ? count - 1 : 0;  // the listing's own descriptor
+}
 
 ssize_t ReadSome(int fd, char* out, size_t size) {
   return RetryOnEintr([&] { return ::read(fd, out, size); });

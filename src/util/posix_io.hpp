@@ -38,6 +38,13 @@ bool WriteFully(int fd, std::string_view data);
 // The same on a socket, without SIGPIPE when the other end is gone.
 bool SendFully(int fd, std::string_view data);
 
+// The process's soft limit on open files (RLIMIT_NOFILE), or 0 when it has
+// none or it cannot be read: each caller picks its own default then.
+size_t OpenFileLimit();
+// How many descriptors the process has open now (listed in /proc/self/fd;
+// 0 without /proc).
+size_t OpenFileCount();
+
 // "what: <strerror(error)>".
 std::string ErrnoText(std::string_view what, int error);
 
