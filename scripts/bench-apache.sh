@@ -78,8 +78,10 @@ if [ -n "${BENCH_LOG_LEVEL:-}" ]; then
   sed -i "/^logLevel/d; s/^\[log\]\$/[log]\nlogLevel = $BENCH_LOG_LEVEL/" "$APP/config.ini"
 fi
 # Hard links: no copy of a large database, and the original is never written (LevelDB writes new
-# files; LOCK and LOG are dropped from the copy so that the app creates its own).
-if cp -al "$DB/slkvdb" "$APP/slkvdb" 2> /dev/null; then
+# files; LOCK and LOG are dropped from the copy so that the app creates its own). Not when the
+# Apache user cannot read the original's files: a database the service made is private (0600),
+# and scripts/bench.sh makes it as root; then a copy the Apache user owns.
+if as_user test -r "$DB/slkvdb/CURRENT" && cp -al "$DB/slkvdb" "$APP/slkvdb" 2> /dev/null; then
   rm -f "$APP/slkvdb/LOCK" "$APP/slkvdb/LOG" "$APP/slkvdb/LOG.old" "$APP/slkvdb/GOSL-WRITES"
   chmod 755 "$APP/slkvdb"
   [ "$(id -u)" = 0 ] && chown "$RUN_USER" "$APP/slkvdb"
