@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -50,15 +51,6 @@ long PeakRssKb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss;
-}
-
-uint64_t DirectoryBytes(const std::string& dir) {
-  uint64_t bytes = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
-    if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
-  }
-  return bytes;
 }
 
 // Lines from the reader thread, a chunk at a time, so that decompression
@@ -396,12 +388,19 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   log::Info("import: " + std::to_string(entry_bytes >> 20) + " MB of entries, in blocks of " +
             std::to_string(block_bytes >> 10) + " KB");
   auto key_sink = NewTableSink(work.staging, next_file_number, block_bytes);
-  auto name_sink = NewTableSink(work.staging, next_file_number, block_bytes);
+  auto table_sink = NewTableSink(work.staging, next_file_number, block_bytes);
+  CountingSink name_sink(*table_sink);
   if (status.ok()) {
-    status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), *name_sink,
+    status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), name_sink,
                             fan_in.value());
   }
-  if (status.ok()) status = AdoptTables(work.staging);
+  ImportFacts facts;
+  facts.file = options.file;
+  facts.time_s = static_cast<uint64_t>(std::time(nullptr));
+  facts.imported = stats.imported;
+  facts.skipped = stats.skipped;
+  facts.refresh = !stats.fresh;
+  if (status.ok()) status = AdoptTables(work.staging, name_sink.names_per_grid(), facts);
   if (stats.fresh) {
     // The finished database takes its place in one rename: killed before
     // it, there is no database; after it, a complete one.
@@ -438,7 +437,7 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
 
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   stats.peak_rss_kb = PeakRssKb();
-  stats.database_bytes = DirectoryBytes(db);
+  stats.database_bytes = posix::DirectoryBytes(db);
   return stats;
 }
 

@@ -11,6 +11,7 @@
 
 #include "gosl/store.hpp"
 #include "support/keys.hpp"
+#include "support/counted_facts.hpp"
 #include "support/db_holder.hpp"
 #include "support/temp_dir.hpp"
 
@@ -40,7 +41,7 @@ void BuildDatabase(const std::string& dir, int records, size_t block_bytes = 0) 
   for (const auto& [k, v] : name_entries) REQUIRE(name_sink->Add(k, v).ok());
   REQUIRE(key_sink->Finish().ok());
   REQUIRE(name_sink->Finish().ok());
-  REQUIRE(AdoptTables(dir).ok());
+  REQUIRE(AdoptTables(dir, {{"Production", static_cast<uint64_t>(records)}}, {}).ok());
 }
 
 size_t TableFiles(const std::string& dir) {
@@ -94,7 +95,7 @@ TEST_CASE("a table sink without its staging directory fails as an I/O error nami
   CHECK(s.code() == Code::kIOError);
   CHECK(s.message().find(dir.File("gone/000002.ldb")) != std::string::npos);
   // Adopting a directory without tables makes an empty database.
-  REQUIRE(AdoptTables(dir.path()).ok());
+  REQUIRE(AdoptTables(dir.path(), {}, {}).ok());
   Store store({dir.path(), 24, false});
   CHECK(store.FindByKey(KeyOf(1)).status().IsNotFound());
 }
@@ -132,6 +133,14 @@ TEST_CASE("repair moves a damaged table aside and the database opens with the re
   REQUIRE(count_entries(entries).ok());
   CHECK(entries > 0);
   CHECK(entries < 10000);  // what the damaged table held is gone
+  // The names --status counts are those left, counted again after the repair.
+  Store store({db, 24, false});
+  uint64_t names = 0;
+  REQUIRE(store.ForEachName([&names](const AvatarRecord&) {
+                 ++names;
+                 return Status::OK();
+               }).ok());
+  CHECK(test::CountedFacts(store).names == names);
 }
 
 TEST_CASE("repair refuses a directory with no database and a database in use", "[bulk_load]") {

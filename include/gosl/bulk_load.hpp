@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,11 +67,38 @@ std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
 // the number of records.
 size_t TableBlockBytes(uint64_t entry_bytes);
 
+// What an import did, kept in the database it built (--status shows it).
+struct ImportFacts {
+  std::string file;       // as given to --import
+  uint64_t time_s = 0;    // when it finished, seconds since 1970
+  uint64_t imported = 0;  // records
+  uint64_t skipped = 0;   // malformed lines
+  bool refresh = false;   // into a database that was served (else a new one)
+};
+
+// Counts the name entries per grid of the entries it passes on to sink (an
+// import's name sink), for the counts the database keeps (docs/storage.md).
+class CountingSink : public SortedSink {
+ public:
+  explicit CountingSink(SortedSink& sink) : sink_(sink) {}
+  Status Add(std::string_view key, std::string_view value) override;
+  Status Finish() override { return sink_.Finish(); }
+  const std::map<std::string, uint64_t>& names_per_grid() const { return names_per_grid_; }
+
+ private:
+  SortedSink& sink_;
+  std::map<std::string, uint64_t> names_per_grid_;
+  std::string last_grid_;  // most records of a file share one grid: look it up once
+  uint64_t* last_count_ = nullptr;
+};
+
 // Turns a staging directory of table files from NewTableSink into a database
 // (LevelDB's RepairDB writes the MANIFEST, a public API) and lets LevelDB
 // move the tables to their levels. Returns kIOError/kCorruption on failure;
 // the staging directory is then unusable.
-Status AdoptTables(const std::string& staging_dir);
+// The database is given the name counts and the import's facts.
+Status AdoptTables(const std::string& staging_dir,
+                   const std::map<std::string, uint64_t>& names_per_grid, const ImportFacts& facts);
 
 // The right to use an import's work directories beside db (they are
 // removed and made anew): one import at a time. kUnavailable while another

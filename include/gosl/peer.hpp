@@ -43,6 +43,9 @@ enum class PeerOp : uint8_t {
   // has one record a line, in order, with an empty name where none is known.
   kFindManyByName = 'M',
   kFindManyByKey = 'L',
+  // Version 2, from 0.3.0: the counts --status shows (EncodeFacts, as the
+  // name of the reply's one record).
+  kFacts = 'C',
 };
 
 // One question of a kFindManyByName request.

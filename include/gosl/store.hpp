@@ -15,7 +15,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +68,23 @@ using ExportVisitor = std::function<Status(const ExportEntry& entry)>;
 struct GridChoice {
   std::string caller = kMainGrid;  // the asking script's grid (X-SecondLife-Shard)
   bool only = false;               // that grid's entry or nothing, no fallback
+};
+
+// What --status and status=1 say about the database (docs/api.md): counts
+// kept by every write, never a scan of the names (docs/storage.md).
+struct DatabaseFacts {
+  // False while the database is counted after an upgrade (the names and
+  // registrations below are then 0; the count takes seconds).
+  bool counted = false;
+  std::map<std::string, uint64_t> names_per_grid;  // grid -> name entries ("" : no grid sent)
+  uint64_t names = 0;                              // every name entry on every grid
+  // In-world registrations journaled: ever, and in the last hour, day, 30 days.
+  uint64_t registrations = 0, registrations_hour = 0, registrations_day = 0,
+           registrations_30_days = 0;
+  std::string layout;               // the layout version ("2")
+  std::optional<ImportFacts> last_import;
+  bool carrying = false;            // a replaced database is being carried into it
+  std::string served_by;            // the version of the process that answered
 };
 
 class Store {
@@ -140,6 +159,11 @@ class Store {
   Status ForEachName(const std::function<Status(const AvatarRecord&)>& visit);
   // The same for every key entry (key -> newest name), in key order.
   Status ForEachKey(const std::function<Status(const AvatarRecord&)>& visit);
+
+  // The counts --status and status=1 show, from the process serving the
+  // path (this one or the owner, asked over the peer socket). kUnavailable
+  // when that process is of a version that cannot tell.
+  Result<DatabaseFacts> Facts();
 
   // Rewrites the whole database into its smallest form. Owner only.
   Status CompactAll();

@@ -1,5 +1,7 @@
 #include "peer/wire.hpp"
 
+#include <vector>
+
 #include "gosl/text.hpp"
 
 #include "util/coding.hpp"
@@ -22,7 +24,8 @@ bool IsKnownOp(uint8_t op) {
     case PeerOp::kSwapIn:
     case PeerOp::kExport:
     case PeerOp::kFindManyByName:
-    case PeerOp::kFindManyByKey: return true;
+    case PeerOp::kFindManyByKey:
+    case PeerOp::kFacts: return true;
   }
   return false;
 }
@@ -98,6 +101,7 @@ bool DecodeRequest(std::string_view bytes, PeerRequest& r, int& version) {
   // The operator's operations and the batches are version 2's only.
   const bool operation = op == static_cast<uint8_t>(PeerOp::kSwapIn) ||
                          op == static_cast<uint8_t>(PeerOp::kExport) ||
+                         op == static_cast<uint8_t>(PeerOp::kFacts) ||
                          IsBatchLookup(static_cast<PeerOp>(op));
   if (!IsKnownOp(op) || (operation && version == kVersion1) || !GetFlag(in, r.only_grid) || !GetKey(in, r.key) || !in.GetText16(r.name) ||
       !in.GetText16(r.grid)) {
@@ -230,6 +234,85 @@ bool DecodeChunk(std::string_view bytes, std::vector<ExportEntry>& chunk) {
     chunk.push_back(std::move(entry));
   }
   return in.empty();
+}
+
+std::string EncodeFacts(const DatabaseFacts& f) {
+  std::string out = "counted " + std::string(f.counted ? "1" : "0") + "\nlayout " + f.layout +
+                    "\ncarrying " + (f.carrying ? "1" : "0") + "\nregistrations " +
+                    std::to_string(f.registrations) + " " + std::to_string(f.registrations_hour) + " " +
+                    std::to_string(f.registrations_day) + " " + std::to_string(f.registrations_30_days) + "\n";
+  if (f.last_import) {
+    const ImportFacts& i = *f.last_import;
+    out += "import " + std::to_string(i.time_s) + " " + std::to_string(i.imported) + " " +
+           std::to_string(i.skipped) + " " + (i.refresh ? "1" : "0") + "\t" + Sanitized(i.file, 1024) + "\n";
+  }
+  for (const auto& [grid, count] : f.names_per_grid) {
+    out += "grid " + std::to_string(count) + "\t" + grid + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+// "<word> <numbers...>[\t<text>]": false when the line is not exactly that.
+bool ParseFactsLine(std::string_view line, std::string_view word, std::vector<uint64_t>& numbers,
+                    size_t count, std::string* text) {
+  if (line.substr(0, word.size() + 1) != std::string(word) + " ") return false;
+  line.remove_prefix(word.size() + 1);
+  const size_t tab = line.find('\t');
+  if ((tab != std::string_view::npos) != (text != nullptr)) return false;
+  if (text) text->assign(line.substr(tab + 1));
+  std::string_view digits = line.substr(0, tab);
+  numbers.clear();
+  while (!digits.empty()) {
+    const size_t space = digits.find(' ');
+    const std::string_view number = digits.substr(0, space);
+    if (number.empty() || number.size() > 19 ||
+        number.find_first_not_of("0123456789") != std::string_view::npos) {
+      return false;
+    }
+    numbers.push_back(std::stoull(std::string(number)));
+    digits = space == std::string_view::npos ? std::string_view() : digits.substr(space + 1);
+    if (space != std::string_view::npos && digits.empty()) return false;
+  }
+  return numbers.size() == count;
+}
+
+}  // namespace
+
+bool DecodeFacts(std::string_view text, DatabaseFacts& f) {
+  f = DatabaseFacts();
+  std::vector<uint64_t> n;
+  int seen = 0;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    if (end == std::string_view::npos) return false;
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    std::string words;
+    if (line == "counted 0" || line == "counted 1") {
+      f.counted = line.back() == '1';
+      seen |= 1;
+    } else if (line == "carrying 0" || line == "carrying 1") {
+      f.carrying = line.back() == '1';
+      seen |= 2;
+    } else if (line.substr(0, 7) == "layout ") {
+      f.layout.assign(line.substr(7));
+      seen |= 4;
+    } else if (ParseFactsLine(line, "registrations", n, 4, nullptr)) {
+      f.registrations = n[0], f.registrations_hour = n[1], f.registrations_day = n[2],
+      f.registrations_30_days = n[3];
+      seen |= 8;
+    } else if (ParseFactsLine(line, "import", n, 4, &words) && n[3] <= 1) {
+      f.last_import = ImportFacts{words, n[0], n[1], n[2], n[3] == 1};
+    } else if (ParseFactsLine(line, "grid", n, 1, &words)) {
+      if (!f.names_per_grid.emplace(words, n[0]).second) return false;
+      f.names += n[0];
+    } else {
+      return false;
+    }
+  }
+  return seen == 15;
 }
 
 std::string FrameHeader(size_t payload_bytes) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "gosl/peer.hpp"
+#include "gosl/store.hpp"
 
 namespace gosl::wire {
 
@@ -64,6 +65,11 @@ bool DecodeChunk(std::string_view in, std::vector<ExportEntry>& chunk);
 // What one entry adds to a chunk's encoding, so a sender keeps frames under kMaxFrameBytes.
 size_t ChunkEntryBytes(const ExportEntry& entry);
 bool IsChunk(std::string_view in);
+
+// A kFacts reply's record name: the facts as lines of text ("grid <count>\t<grid>"
+// a grid; grids hold no control character). served_by is not sent.
+std::string EncodeFacts(const DatabaseFacts& facts);
+bool DecodeFacts(std::string_view text, DatabaseFacts& facts);
 
 // The frame header for a payload, and the payload length a header gives;
 // false when it is over kMaxFrameBytes.

@@ -170,19 +170,22 @@ Result<std::unique_ptr<Database>> Database::Open(const Options& options, bool& l
   }
   return std::unique_ptr<Database>(new Database(options.path, std::move(caches), owned.release(),
                                                 {identity->device, identity->inode}, dir_fd,
-                                                follows));
+                                                follows, options.keep_counts, !existed));
 }
 
 Database::Database(std::string path, std::unique_ptr<DbCaches> caches, leveldb::DB* db,
-                   DatabaseIdentity identity, int dir_fd, bool follows_moves)
+                   DatabaseIdentity identity, int dir_fd, bool follows_moves, bool keep_counts,
+                   bool created)
     : opened_at_(std::move(path)),
       caches_(std::move(caches)),
       db_(db),
+      counts_(keep_counts ? std::make_unique<CountKeeper>(db, opened_at_, created) : nullptr),
       identity_(identity),
       dir_fd_(dir_fd),
       follows_moves_(follows_moves) {}
 
 Database::~Database() {
+  counts_.reset();  // a count under way reads db_
   db_.reset();  // before the caches it uses
   UnregisterOpen({identity_.device, identity_.inode});
   ::close(dir_fd_);
@@ -253,7 +256,21 @@ Result<std::string> Database::Get(std::string_view key) const {
   return value;
 }
 
+EntryCounts Database::Counts() const { return counts_ ? counts_->Counts() : EntryCounts(); }
+
+Result<uint64_t> Database::RegistrationsSince(uint64_t time_us) const {
+  leveldb::ReadOptions options;
+  options.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
+  uint64_t count = 0;
+  const std::string from = JournalKey(time_us, Uuid());
+  for (it->Seek(from); it->Valid() && it->key()[0] == kJournalPrefix; it->Next()) ++count;
+  if (!it->status().ok()) return FromLevelDb(it->status(), opened_at_);
+  return count;
+}
+
 Status Database::Write(leveldb::WriteBatch* batch, bool sync) {
+  if (counts_) return counts_->Write(batch, sync);
   leveldb::WriteOptions options;
   options.sync = sync;
   return FromLevelDb(db_->Write(options, batch), opened_at_);

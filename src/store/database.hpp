@@ -20,6 +20,7 @@
 #include "gosl/status.hpp"
 #include "gosl/uuid.hpp"
 #include "store/db_options.hpp"
+#include "store/entry_counts.hpp"
 
 namespace leveldb {
 class DB;
@@ -37,6 +38,9 @@ class Database {
     size_t memory_budget_mb = 24;
     bool create_if_missing = false;
     leveldb::Env* env = nullptr;  // null: StoreEnv()
+    // Keep the counts of names per grid (entry_counts.hpp): every database
+    // served does; one only carried from does not.
+    bool keep_counts = true;
   };
   // Opens the database at options.path. Returns kUnavailable when there is
   // none (and it may not be created), when it cannot be read, or when it is
@@ -72,7 +76,12 @@ class Database {
   // A raw entry: kNotFound when absent.
   Result<std::string> Get(std::string_view key) const;
 
+  // Writes the batch atomically, with the counts it changes.
   Status Write(leveldb::WriteBatch* batch, bool sync);
+  // The names per grid and registrations (state kOff when not kept).
+  EntryCounts Counts() const;
+  // Journal entries (in-world registrations) since time_us (µs since 1970).
+  Result<uint64_t> RegistrationsSince(uint64_t time_us) const;
   // Calls visit for every entry whose key starts with prefix (the prefix
   // removed), in key order, without filling the block cache.
   Status Scan(char prefix, const std::function<Status(std::string_view, std::string_view)>& visit,
@@ -84,11 +93,12 @@ class Database {
 
  private:
   Database(std::string path, std::unique_ptr<DbCaches> caches, leveldb::DB* db,
-           DatabaseIdentity identity, int dir_fd, bool follows_moves);
+           DatabaseIdentity identity, int dir_fd, bool follows_moves, bool keep_counts, bool created);
 
   const std::string opened_at_;
   std::unique_ptr<DbCaches> caches_;  // alive as long as db_ (declared first, freed last)
   std::unique_ptr<leveldb::DB> db_;
+  std::unique_ptr<CountKeeper> counts_;  // null when not kept; freed before db_
   const DatabaseIdentity identity_;
   const int dir_fd_;  // O_PATH: LevelDB's way to the directory, wherever it moves
   const bool follows_moves_;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <algorithm>
 
 #include <leveldb/db.h>
 #include <leveldb/env.h>
@@ -225,8 +226,9 @@ Result<std::unique_ptr<Database>> LocalDb::OpenAt(const std::string& path, bool 
   // A database being carried from is read once through, and looked up
   // only for what the new one lacks: the least cache there is, so that the
   // serving process stays within its budget with two databases open.
-  return Database::Open(
-      {path, carried ? kCarriedBudgetMb : options_.memory_budget_mb, false, options_.env}, held);
+  return Database::Open({path, carried ? kCarriedBudgetMb : options_.memory_budget_mb, false,
+                         options_.env, /*keep_counts=*/!carried},
+                        held);
 }
 
 std::shared_ptr<Database> LocalDb::ForCarrying(std::shared_ptr<Database> old,
@@ -504,6 +506,74 @@ Status LocalDb::CompactAll() {
   if (!current_) return Status::Unavailable("database '" + options_.path + "' was closed after a fault");
   current_->CompactAll();
   return Status::OK();
+}
+
+Result<DatabaseFacts> LocalDb::Facts() {
+  constexpr size_t kMostGrids = 500;  // the rest are summed up: the answer stays small
+  std::shared_ptr<Database> db;
+  DatabaseFacts facts;
+  {
+    std::shared_lock<std::shared_mutex> in_use(state_);
+    db = current_;
+    facts.carrying = predecessor_ != nullptr;
+  }
+  if (!db) return Status::Unavailable("database '" + options_.path + "' is being reopened");
+  // The counts are kept in memory, exact at every moment.
+  const EntryCounts counts = db->Counts();
+  facts.counted = counts.state == EntryCounts::State::kExact;
+  std::vector<std::pair<uint64_t, std::string>> grids;
+  for (const auto& [grid, count] : counts.names_per_grid) {
+    grids.emplace_back(count, grid);
+    facts.names += count;
+  }
+  std::sort(grids.begin(), grids.end(), std::greater<>());
+  uint64_t others = 0;
+  for (size_t i = 0; i < grids.size(); ++i) {
+    if (i < kMostGrids) {
+      facts.names_per_grid[grids[i].second] = grids[i].first;
+    } else {
+      others += grids[i].first;
+    }
+  }
+  if (others > 0) {
+    facts.names_per_grid["(" + std::to_string(grids.size() - kMostGrids) + " other grids)"] = others;
+  }
+  facts.registrations = counts.registrations;
+  // What the journal says of the last hour, day and 30 days is read at
+  // most once a second, and again at once after a registration: status=1
+  // asked in a loop costs the owner nothing that matters.
+  std::lock_guard<std::mutex> reading(facts_mutex_);
+  const int64_t now = NowUs();
+  if (!facts_ || now >= facts_until_us_ || facts_->registrations != counts.registrations ||
+      facts_identity_ != db->identity()) {
+    DatabaseFacts read;
+    read.registrations = counts.registrations;
+    const auto wall_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count());
+    constexpr uint64_t kHourUs = 3600ull * 1000 * 1000;
+    for (auto [hours, into] : {std::pair{1ull, &read.registrations_hour},
+                               std::pair{24ull, &read.registrations_day},
+                               std::pair{720ull, &read.registrations_30_days}}) {
+      auto since = db->RegistrationsSince(wall_us - hours * kHourUs);
+      if (!since.ok()) return since.status();
+      *into = since.value();
+    }
+    auto layout = db->Get(kLayoutKey);
+    read.layout = layout.ok() ? layout.value() : "";
+    auto last_import = db->Get(kLastImportKey);
+    ImportFacts imported;
+    if (last_import.ok() && DecodeImportFacts(last_import.value(), imported)) read.last_import = imported;
+    facts_ = std::move(read);
+    facts_until_us_ = now + 1000 * 1000;
+    facts_identity_ = db->identity();
+  }
+  facts.registrations_hour = facts_->registrations_hour;
+  facts.registrations_day = facts_->registrations_day;
+  facts.registrations_30_days = facts_->registrations_30_days;
+  facts.layout = facts_->layout;
+  facts.last_import = facts_->last_import;
+  return facts;
 }
 
 uint64_t LocalDb::NextRegistrationTime() {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -72,6 +73,9 @@ class LocalDb final : public CarryTarget {
   // being carried.
   Status Export(const ExportVisitor& emit, const std::function<Status()>& still_going = {});
   static constexpr int kExportProgressEntries = 10000;
+
+  // The counts of the database served (Store::Facts).
+  Result<DatabaseFacts> Facts();
 
   // Bulk and maintenance access to the database served.
   Status Write(leveldb::WriteBatch* writes, bool sync);
@@ -140,6 +144,11 @@ class LocalDb final : public CarryTarget {
   std::condition_variable carry_done_;
   uint64_t carries_finished_ = 0;       // guarded by carry_mutex_
   std::string last_carry_summary_;      // guarded by carry_mutex_
+
+  std::mutex facts_mutex_;
+  std::optional<DatabaseFacts> facts_;  // guarded by facts_mutex_
+  int64_t facts_until_us_ = 0;          // guarded by facts_mutex_
+  DatabaseIdentity facts_identity_;     // guarded by facts_mutex_
 
   std::atomic<int64_t> next_path_check_us_{0};  // FollowPath looks at most every 100 ms
   DatabaseIdentity refused_identity_;          // a directory at the path that did not open; guarded by open_mutex_

@@ -218,6 +218,64 @@ bool DecodeCarryFrom(std::string_view value, CarryFrom& from) {
   return !from.path.empty();
 }
 
+std::string_view GridOfNameKey(std::string_view key_without_prefix) {
+  const size_t nul = key_without_prefix.find('\0');
+  return nul == std::string_view::npos ? std::string_view(kMainGrid) : key_without_prefix.substr(nul + 1);
+}
+
+std::string CountKey(std::string_view grid) {
+  std::string key(1, kCountPrefix);
+  key.append(grid);
+  return key;
+}
+
+std::string CountValue(uint64_t count) {
+  std::string out;
+  coding::PutFixed64(out, count);
+  return out;
+}
+
+bool DecodeCountValue(std::string_view value, uint64_t& count) {
+  coding::Reader in(value);
+  return in.GetFixed64(count) && in.empty();
+}
+
+std::string EncodeCountedMark(const CountedMark& mark) {
+  std::string out;
+  coding::PutFixed64(out, mark.registrations);
+  out.append(mark.newest_journal_key);
+  return out;
+}
+
+bool DecodeCountedMark(std::string_view value, CountedMark& mark) {
+  coding::Reader in(value);
+  if (!in.GetFixed64(mark.registrations)) return false;
+  mark.newest_journal_key.assign(in.rest());
+  return mark.newest_journal_key.empty() || mark.newest_journal_key[0] == kJournalPrefix;
+}
+
+std::string EncodeImportFacts(const ImportFacts& facts) {
+  std::string out;
+  coding::PutFixed64(out, facts.time_s);
+  coding::PutFixed64(out, facts.imported);
+  coding::PutFixed64(out, facts.skipped);
+  out += facts.refresh ? '1' : '0';
+  out.append(facts.file);
+  return out;
+}
+
+bool DecodeImportFacts(std::string_view value, ImportFacts& facts) {
+  coding::Reader in(value);
+  uint8_t refresh = 0;
+  if (!in.GetFixed64(facts.time_s) || !in.GetFixed64(facts.imported) ||
+      !in.GetFixed64(facts.skipped) || !in.GetByte(refresh) || (refresh != '0' && refresh != '1')) {
+    return false;
+  }
+  facts.refresh = refresh == '1';
+  facts.file.assign(in.rest());
+  return true;
+}
+
 }  // namespace record_format
 
 void EncodeRecord(const AvatarName& name, const Uuid& key, std::string_view grid,

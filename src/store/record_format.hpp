@@ -11,6 +11,10 @@
 //   'm' + "layout"                -> layout version
 //   'm' + "features"              -> "journal": registrations are journaled
 //   'm' + "carry-from"            -> the directory this one replaced, while carried
+//   'c' + grid                    -> how many name entries the grid has
+//   'm' + "counted"               -> registrations journaled, and the newest journal key
+//                                    the counts include (stale when another wrote)
+//   'm' + "last-import"           -> the last import or refresh: file, time, records
 #pragma once
 
 #include <cstdint>
@@ -38,6 +42,12 @@ inline constexpr std::string_view kLayoutKey = "mlayout";
 inline constexpr std::string_view kFeaturesKey = "mfeatures";
 inline constexpr std::string_view kFeatures = "journal";
 inline constexpr std::string_view kCarryFromKey = "mcarry-from";
+// The counts --status and status=1 answer, kept by every write (0.3.0 on):
+// a version that does not keep them leaves a journal entry newer than the
+// one "mcounted" names, and the next owner counts again.
+inline constexpr char kCountPrefix = 'c';
+inline constexpr std::string_view kCountedKey = "mcounted";
+inline constexpr std::string_view kLastImportKey = "mlast-import";
 // 2: names per grid. A layout 1 database is read as it is (its 'n' entries
 // may hold any grid's name) and migrated to 2 on its first open.
 inline constexpr std::string_view kLayoutVersion = "2";
@@ -100,6 +110,24 @@ struct CarryFrom {
 };
 std::string EncodeCarryFrom(const CarryFrom& from);
 bool DecodeCarryFrom(std::string_view value, CarryFrom& from);
+
+// The grid of a name entry's key (prefix removed): the main grid when it
+// names none.
+std::string_view GridOfNameKey(std::string_view key_without_prefix);
+
+// The counts kept beside the entries (docs/storage.md).
+std::string CountKey(std::string_view grid);
+std::string CountValue(uint64_t count);
+bool DecodeCountValue(std::string_view value, uint64_t& count);
+struct CountedMark {
+  uint64_t registrations = 0;      // journal entries
+  std::string newest_journal_key;  // the newest counted ('r' + time + key), or empty
+};
+std::string EncodeCountedMark(const CountedMark& mark);
+bool DecodeCountedMark(std::string_view value, CountedMark& mark);
+
+std::string EncodeImportFacts(const ImportFacts& facts);
+bool DecodeImportFacts(std::string_view value, ImportFacts& facts);
 
 // Decodes the value of NameKey(lookup, ...). kCorruption when malformed.
 Result<AvatarRecord> DecodeNameEntry(std::string_view lookup, std::string_view value);

@@ -7,6 +7,7 @@
 
 #include <leveldb/db.h>
 #include <leveldb/env.h>
+#include <leveldb/write_batch.h>
 
 #include "gosl/bulk_load.hpp"
 #include "store/db_files.hpp"
@@ -63,7 +64,20 @@ Result<std::unique_ptr<ImportReservation>> ReserveImport(const std::string& db) 
   return std::unique_ptr<ImportReservation>(new PathReservation(std::move(lock).value()));
 }
 
-Status AdoptTables(const std::string& staging_dir) {
+Status CountingSink::Add(std::string_view key, std::string_view value) {
+  if (!key.empty() && key[0] == record_format::kNamePrefix) {
+    const std::string_view grid = record_format::GridOfNameKey(key.substr(1));
+    if (!last_count_ || grid != last_grid_) {
+      last_grid_.assign(grid);
+      last_count_ = &names_per_grid_[last_grid_];
+    }
+    ++*last_count_;
+  }
+  return sink_.Add(key, value);
+}
+
+Status AdoptTables(const std::string& staging_dir,
+                   const std::map<std::string, uint64_t>& names_per_grid, const ImportFacts& facts) {
   auto role = PathLock::Take(staging_dir);
   if (!role.ok()) return role.status();
   leveldb::Options options = BaseOptions();
@@ -73,9 +87,19 @@ Status AdoptTables(const std::string& staging_dir) {
   status = FromLevelDb(leveldb::DB::Open(options, staging_dir, &db), staging_dir);
   if (!status.ok()) return status;
   std::unique_ptr<leveldb::DB> owned(db);
-  const std::string layout_key(record_format::kLayoutKey);
-  const std::string layout(record_format::kLayoutVersion);
-  status = FromLevelDb(owned->Put(leveldb::WriteOptions(), layout_key, layout), staging_dir);
+  // The layout, the counts of what was imported (no registration is
+  // journaled yet) and what the import was, in one batch.
+  leveldb::WriteBatch facts_batch;
+  facts_batch.Put(std::string(record_format::kLayoutKey), std::string(record_format::kLayoutVersion));
+  for (const auto& [grid, count] : names_per_grid) {
+    facts_batch.Put(record_format::CountKey(grid), record_format::CountValue(count));
+  }
+  facts_batch.Put(std::string(record_format::kCountedKey),
+                  record_format::EncodeCountedMark(record_format::CountedMark()));
+  facts_batch.Put(std::string(record_format::kLastImportKey), record_format::EncodeImportFacts(facts));
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  status = FromLevelDb(owned->Write(sync, &facts_batch), staging_dir);
   // RepairDB puts every table on level 0; LevelDB then moves them down
   // without rewriting them (trivial moves, as no two tables overlap). Wait
   // until it stops, so the directory uploaded is the settled one.
@@ -114,6 +138,19 @@ Status RepairDatabase(const std::string& path, size_t& lost_files) {
   }
   Status status = FromLevelDb(leveldb::RepairDB(path, BaseOptions()), path);
   env->UnlockFile(lock);
+  if (status.ok()) {
+    // A lost table took names with it: the counts kept are counted again
+    // by the next process to serve (entry_counts.hpp). Still ours alone:
+    // the path's role is held.
+    leveldb::DB* db = nullptr;
+    status = FromLevelDb(leveldb::DB::Open(BaseOptions(), path, &db), path);
+    std::unique_ptr<leveldb::DB> owned(db);
+    if (status.ok()) {
+      leveldb::WriteOptions sync;
+      sync.sync = true;
+      status = FromLevelDb(owned->Delete(sync, std::string(record_format::kCountedKey)), path);
+    }
+  }
   lost_files = CountLostTables(path) - lost_before;
   return status;
 }

@@ -77,6 +77,15 @@ PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::Chunk
       reply.status = exported;
       return reply;
     }
+    case PeerOp::kFacts: {
+      auto facts = local_.Facts();
+      if (!facts.ok()) {
+        reply.status = facts.status();
+      } else {
+        reply.records.push_back(AvatarRecord{Uuid(), wire::EncodeFacts(facts.value()), ""});
+      }
+      return reply;
+    }
     default: break;
   }
   auto records = local_.Answer(request);
@@ -98,10 +107,8 @@ Result<std::string> Router::SwapIn(const std::string& new_dir, bool refresh) {
   request.name = new_dir;
   request.grid = refresh ? "refresh" : "replace";
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!peer_ || peer_->version() < 2) {
-    return Status::Unavailable("the process serving the database (version " +
-                               std::string(peer_ ? peer_->owner_version() : "?") +
-                               ") cannot swap a database in: try again once it has exited");
+  if (Status able = OwnerSpeaksVersion2("cannot swap a database in: try again once it has exited"); !able.ok()) {
+    return able;
   }
   auto reply = peer_->Call(request, kOperationTimeoutMs);
   if (!reply.ok()) {
@@ -113,16 +120,20 @@ Result<std::string> Router::SwapIn(const std::string& new_dir, bool refresh) {
   return reply->records.empty() ? std::string() : reply->records.front().name;
 }
 
+Status Router::OwnerSpeaksVersion2(const std::string& what_it_cannot) const {
+  if (peer_ && peer_->version() >= 2) return Status::OK();
+  return Status::Unavailable("the process serving the database (version " +
+                             std::string(peer_ ? peer_->owner_version() : "?") + ") " + what_it_cannot);
+}
+
 Status Router::Export(const ExportVisitor& visit) {
   if (Status s = Open(); !s.ok()) return s;
   if (owns_database()) return local_.Export(visit);
   PeerRequest request;
   request.op = PeerOp::kExport;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!peer_ || peer_->version() < 2) {
-    return Status::Unavailable("the process serving the database (version " +
-                               std::string(peer_ ? peer_->owner_version() : "?") +
-                               ") cannot export it: try again once it has exited");
+  if (Status able = OwnerSpeaksVersion2("cannot export it: try again once it has exited"); !able.ok()) {
+    return able;
   }
   // A failure in visit (writing the file) leaves the stream half read: this
   // connection is not used again either way.
@@ -131,6 +142,34 @@ Status Router::Export(const ExportVisitor& visit) {
   peer_open_ = false;
   if (!reply.ok()) return reply.status();
   return reply->status;
+}
+
+Result<DatabaseFacts> Router::Facts() {
+  if (Status s = Open(); !s.ok()) return s;
+  if (owns_database()) {
+    auto facts = local_.Facts();
+    if (facts.ok()) facts.value().served_by = kVersion;
+    return facts;
+  }
+  PeerRequest request;
+  request.op = PeerOp::kFacts;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Status able = OwnerSpeaksVersion2("cannot count it: ask again once it has exited"); !able.ok()) {
+    return able;
+  }
+  auto reply = peer_->Call(request);
+  if (!reply.ok()) {
+    peer_.reset();
+    peer_open_ = false;
+    return reply.status();
+  }
+  if (!reply->status.ok()) return reply->status;
+  DatabaseFacts facts;
+  if (reply->records.size() != 1 || !wire::DecodeFacts(reply->records.front().name, facts)) {
+    return Status::Corruption("the process serving the database sent counts that do not decode");
+  }
+  facts.served_by = peer_->owner_version();
+  return facts;
 }
 
 void Router::RetryPeerServer() {

@@ -49,6 +49,7 @@ class Router {
   // one, or the owner asked over the peer socket (never sent twice).
   Result<std::string> SwapIn(const std::string& new_dir, bool refresh);
   Status Export(const ExportVisitor& visit);
+  Result<DatabaseFacts> Facts();
 
  private:
   // Sets owner_lost when the connection to the owner broke, and cacheable
@@ -64,6 +65,9 @@ class Router {
   PeerReply AnswerPeer(const PeerRequest& request, const PeerServer::ChunkSender& send);
   // Requires: mutex_ held.
   Status StartPeerServer();
+  // OK when the owner this peer forwards to does the operator's operations
+  // (protocol 2); else kUnavailable saying what_it_cannot. Requires: mutex_ held.
+  Status OwnerSpeaksVersion2(const std::string& what_it_cannot) const;
 
   // A swap waits for the carry (minutes on 10 M records); an export's
   // chunks follow each other closely.

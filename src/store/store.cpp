@@ -171,4 +171,6 @@ Result<std::string> Store::SwapIn(const std::string& new_dir, bool refresh) {
 
 Status Store::Export(const ExportVisitor& visit) { return rep_->router.Export(visit); }
 
+Result<DatabaseFacts> Store::Facts() { return rep_->router.Facts(); }
+
 }  // namespace gosl

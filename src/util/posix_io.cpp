@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 
 namespace gosl::posix {
 
@@ -85,6 +86,15 @@ bool SendFully(int fd, std::string_view data) {
 std::string ErrnoText(std::string_view what, int error) {
   std::string text(what);
   return text + ": " + std::strerror(error);
+}
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
+  }
+  return bytes;
 }
 
 }  // namespace gosl::posix

@@ -46,6 +46,9 @@ size_t OpenFileLimit();
 size_t OpenFileCount();
 
 // "what: <strerror(error)>".
+// The bytes of the regular files under dir (0 when it cannot be read).
+uint64_t DirectoryBytes(const std::string& dir);
+
 std::string ErrnoText(std::string_view what, int error);
 
 }  // namespace gosl::posix

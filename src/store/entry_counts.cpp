@@ -1,0 +1,218 @@
+#include "store/entry_counts.hpp"
+
+#include <memory>
+#include <set>
+#include <vector>
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include "gosl/logging.hpp"
+#include "store/leveldb_status.hpp"
+#include "store/record_format.hpp"
+
+namespace gosl {
+namespace {
+
+using namespace record_format;
+
+std::string_view View(const leveldb::Slice& slice) { return {slice.data(), slice.size()}; }
+
+// The name entries and journal entries a batch puts or deletes, in order.
+class BatchEntries : public leveldb::WriteBatch::Handler {
+ public:
+  struct Change {
+    std::string key;
+    bool put = true;
+  };
+  std::vector<Change> changes;
+
+  void Put(const leveldb::Slice& key, const leveldb::Slice&) override { Note(key, true); }
+  void Delete(const leveldb::Slice& key) override { Note(key, false); }
+
+ private:
+  void Note(const leveldb::Slice& key, bool put) {
+    if (!key.empty() && (key[0] == kNamePrefix || key[0] == kJournalPrefix)) {
+      changes.push_back({key.ToString(), put});
+    }
+  }
+};
+
+// The newest journal entry the database holds, or "".
+std::string NewestJournalKey(leveldb::DB* db, const leveldb::Snapshot* snapshot = nullptr) {
+  leveldb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(options));
+  it->Seek(std::string(1, kJournalPrefix + 1));
+  if (it->Valid()) {
+    it->Prev();
+  } else {
+    it->SeekToLast();
+  }
+  if (it->Valid() && it->key().starts_with(std::string(1, kJournalPrefix))) return it->key().ToString();
+  return "";
+}
+
+}  // namespace
+
+CountKeeper::CountKeeper(leveldb::DB* db, std::string path, bool created)
+    : db_(db), path_(std::move(path)) {
+  if (created) {
+    leveldb::WriteBatch mark;
+    AppendEntries(mark, nullptr);
+    if (db_->Write(leveldb::WriteOptions(), &mark).ok()) return;
+  }
+  if (Load()) return;
+  state_ = EntryCounts::State::kCounting;
+  counter_ = std::thread(&CountKeeper::CountAll, this);
+}
+
+CountKeeper::~CountKeeper() {
+  stop_ = true;
+  if (counter_.joinable()) counter_.join();
+}
+
+// The counts are good when the mark names the newest journal entry: a
+// version that does not count would have journaled past it.
+bool CountKeeper::Load() {
+  std::string value;
+  if (!db_->Get(leveldb::ReadOptions(), std::string(kCountedKey), &value).ok()) return false;
+  CountedMark mark;
+  if (!DecodeCountedMark(value, mark) || mark.newest_journal_key != NewestJournalKey(db_)) return false;
+  Totals loaded;
+  loaded.registrations = static_cast<int64_t>(mark.registrations);
+  loaded.newest_journal_key = mark.newest_journal_key;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string prefix(1, kCountPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t count = 0;
+    if (!DecodeCountValue(View(it->value()), count)) return false;
+    loaded.names[std::string(View(it->key()).substr(1))] = static_cast<int64_t>(count);
+  }
+  if (!it->status().ok()) return false;
+  totals_ = std::move(loaded);
+  return true;
+}
+
+void CountKeeper::CountAll() {
+  const leveldb::Snapshot* snapshot = nullptr;
+  {
+    // From here on writes are tallied as differences against the snapshot.
+    std::lock_guard<std::mutex> writing(mutex_);
+    totals_ = Totals();
+    snapshot = db_->GetSnapshot();
+  }
+  log::Notice("database '" + path_ + "': counting its names per grid for --status (once, after an " +
+              "upgrade or a repair)");
+  Totals counted;
+  leveldb::ReadOptions options;
+  options.fill_cache = false;
+  options.snapshot = snapshot;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
+  size_t seen = 0;
+  for (it->Seek(std::string(1, kNamePrefix)); it->Valid() && it->key()[0] == kNamePrefix; it->Next()) {
+    ++counted.names[std::string(GridOfNameKey(View(it->key()).substr(1)))];
+    if (++seen % 65536 == 0 && stop_) break;
+  }
+  for (it->Seek(std::string(1, kJournalPrefix)); !stop_ && it->Valid() && it->key()[0] == kJournalPrefix;
+       it->Next()) {
+    ++counted.registrations;
+  }
+  const leveldb::Status read = it->status();
+  it.reset();
+  counted.newest_journal_key = NewestJournalKey(db_, snapshot);
+  db_->ReleaseSnapshot(snapshot);
+  if (stop_) return;
+  std::lock_guard<std::mutex> writing(mutex_);
+  if (!read.ok()) {
+    log::Error("database '" + path_ + "': counting its names failed: " + read.ToString());
+    state_ = EntryCounts::State::kOff;
+    return;
+  }
+  Add(totals_, counted);
+  leveldb::WriteBatch entries;
+  AppendEntries(entries, nullptr);
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  if (leveldb::Status s = db_->Write(sync, &entries); !s.ok()) {
+    log::Error("database '" + path_ + "': the counts cannot be written: " + s.ToString());
+  }
+  state_ = EntryCounts::State::kExact;
+  uint64_t names = 0;
+  for (const auto& [grid, count] : totals_.names) names += static_cast<uint64_t>(std::max<int64_t>(count, 0));
+  log::Notice("database '" + path_ + "': counted " + std::to_string(names) + " names (" +
+              std::to_string(totals_.names.size()) + " grids) and " +
+              std::to_string(totals_.registrations) + " registrations");
+}
+
+CountKeeper::Totals CountKeeper::Tally(const leveldb::WriteBatch& batch) const {
+  BatchEntries entries;
+  batch.Iterate(&entries);
+  Totals changed;
+  std::map<std::string, bool> present;  // what earlier changes of this batch left
+  for (const BatchEntries::Change& change : entries.changes) {
+    auto known = present.find(change.key);
+    bool was_there = false;
+    if (known != present.end()) {
+      was_there = known->second;
+    } else {
+      std::string ignored;
+      was_there = db_->Get(leveldb::ReadOptions(), change.key, &ignored).ok();
+    }
+    present[change.key] = change.put;
+    if (was_there == change.put) continue;
+    const int64_t step = change.put ? 1 : -1;
+    if (change.key[0] == kNamePrefix) {
+      changed.names[std::string(GridOfNameKey(std::string_view(change.key).substr(1)))] += step;
+    } else {
+      changed.registrations += step;
+      if (change.put && change.key > changed.newest_journal_key) changed.newest_journal_key = change.key;
+    }
+  }
+  return changed;
+}
+
+void CountKeeper::Add(Totals& into, const Totals& more) {
+  for (const auto& [grid, count] : more.names) into.names[grid] += count;
+  into.registrations += more.registrations;
+  if (more.newest_journal_key > into.newest_journal_key) into.newest_journal_key = more.newest_journal_key;
+}
+
+void CountKeeper::AppendEntries(leveldb::WriteBatch& batch, const Tallies* grids) const {
+  for (const auto& [grid, count] : grids ? *grids : totals_.names) {
+    const auto total = totals_.names.find(grid);
+    batch.Put(CountKey(grid), CountValue(static_cast<uint64_t>(std::max<int64_t>(total->second, 0))));
+  }
+  CountedMark mark;
+  mark.registrations = static_cast<uint64_t>(std::max<int64_t>(totals_.registrations, 0));
+  mark.newest_journal_key = totals_.newest_journal_key;
+  batch.Put(std::string(kCountedKey), EncodeCountedMark(mark));
+}
+
+Status CountKeeper::Write(leveldb::WriteBatch* batch, bool sync) {
+  std::lock_guard<std::mutex> writing(mutex_);
+  const Totals changed = Tally(*batch);
+  const Totals before = totals_;
+  Add(totals_, changed);
+  // While counting, the counts are written once at the end.
+  if (state_ == EntryCounts::State::kExact) AppendEntries(*batch, &changed.names);
+  leveldb::WriteOptions options;
+  options.sync = sync;
+  Status written = FromLevelDb(db_->Write(options, batch), path_);
+  if (!written.ok()) totals_ = before;
+  return written;
+}
+
+EntryCounts CountKeeper::Counts() const {
+  std::lock_guard<std::mutex> reading(mutex_);
+  EntryCounts counts;
+  counts.state = state_;
+  if (state_ != EntryCounts::State::kExact) return counts;
+  for (const auto& [grid, count] : totals_.names) {
+    if (count > 0) counts.names_per_grid[grid] = static_cast<uint64_t>(count);
+  }
+  counts.registrations = static_cast<uint64_t>(std::max<int64_t>(totals_.registrations, 0));
+  return counts;
+}
+
+}  // namespace gosl
