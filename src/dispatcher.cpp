@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 
 #include "gosl/logging.hpp"
+#include "gosl/page.hpp"
 #include "gosl/parameters.hpp"
+#include "gosl/service_status.hpp"
 
 namespace gosl {
 namespace {
@@ -16,6 +19,7 @@ constexpr std::string_view kNothingGiven = "empty avatar name and UUID key recei
 
 Response Refused(const Status& status) {
   Response response = ErrorResponse(status);
+  response.tally = response.status >= 500 ? Tally::kFailed : Tally::kRefused;
   response.summary = "refused: " + Sanitized(status.message(), 120);
   return response;
 }
@@ -191,10 +195,36 @@ Response Handle(const Request& request, Store& store, Gate* gate) {
       return response;
     }
   }
+  // Counts only (no path, no setting): the public may see them unless the
+  // site switched them off. The operator's --shell always may.
+  const bool status_allowed = !policy || policy->public_status;
+  const std::string activity_file = gate ? gate->activity().file() : "";
+  if (params->status) {
+    if (!status_allowed) return Refused(Status::NotFound("status is switched off on this site"));
+    const ServiceStatus status = GatherStatus(store, {activity_file, "", false, 0});
+    Response response;
+    if (params->format == Format::kJson) {
+      response.content_type = "application/json";
+      response.body = StatusJson(status);
+    } else {
+      response.body = StatusText(status);
+      response.body.pop_back();  // an answer never ends in a newline
+    }
+    response.summary = "status";
+    return response;
+  }
+  const bool asks_nothing = !params->name && !params->key && params->pairs.empty() &&
+                            params->names.empty() && params->keys.empty();
+  if (asks_nothing && WantsHtmlPage(request.accept)) {
+    std::optional<ServiceStatus> status;
+    if (status_allowed) status = GatherStatus(store, {activity_file, "", false, 0});
+    return BrowserPage(params.value(), store, status ? &*status : nullptr);
+  }
   Result<Outcome> outcome = Decide(params.value(), store);
   if (!outcome.ok()) return Refused(outcome.status());
   Response response = Render(outcome.value(), params->compat, params->format);
   response.summary = Summarise(outcome.value());
+  response.tally = outcome->found ? Tally::kFound : Tally::kNotFound;
   return response;
 }
 
@@ -205,6 +235,7 @@ Served Serve(const Request& request, Store& store, Gate* gate) {
     served.response = Handle(request, store, gate);
   } catch (const std::exception& e) {
     served.response = ErrorResponse(Status::Internal("internal error"));
+    served.response.tally = Tally::kFailed;
     served.response.summary = std::string("exception: ") + Sanitized(e.what(), 120);
   }
   served.elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(

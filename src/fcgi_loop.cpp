@@ -70,6 +70,7 @@ Request RequestFromParams(GetParam get) {
   request.object_key = value("HTTP_X_SECONDLIFE_OBJECT_KEY");
   request.owner_key = value("HTTP_X_SECONDLIFE_OWNER_KEY");
   request.remote_addr = value("REMOTE_ADDR");
+  request.accept = value("HTTP_ACCEPT");
   return request;
 }
 
@@ -81,6 +82,7 @@ std::string RenderCgi(const Request& request, const Response& response) {
   if (response.retry_after_s > 0) {
     out += "Retry-After: " + std::to_string(response.retry_after_s) + "\r\n";
   }
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
   if (request.method != "HEAD") out += response.body;
   return out;
@@ -125,6 +127,7 @@ int RunFastCgi(Store& store, Gate& gate) {
     FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);
     FCGX_Finish_r(&fcgi);
     LogServed(request, served);  // after the answer: the client does not wait for the log
+    gate.activity().Count(served.response.tally, store.owns_database());
   }
   FCGX_Free(&fcgi, 1);
   if (stop_requested) {
@@ -143,6 +146,7 @@ int RunCgiOnce(Store& store, Gate& gate) {
   const Served served = Serve(request, store, &gate);
   const bool written = posix::WriteFully(1, RenderCgi(request, served.response));
   LogServed(request, served);
+  gate.activity().Count(served.response.tally, store.owns_database());
   return written ? 0 : 1;
 }
 

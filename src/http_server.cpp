@@ -114,6 +114,7 @@ Request ToRequest(const http::request<http::string_body>& message, const std::st
   request.object_key = std::string(message["X-SecondLife-Object-Key"]);
   request.owner_key = std::string(message["X-SecondLife-Owner-Key"]);
   request.remote_addr = remote;
+  request.accept = std::string(message[http::field::accept]);
   return request;
 }
 
@@ -178,6 +179,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const Request request = ToRequest(message, remote_);
     const Served served = Serve(request, store_, &gate_);
     LogServed(request, served);
+    gate_.activity().Count(served.response.tally, store_.owns_database());
     // However busy, a connection ends after so many requests or so long.
     const bool keep_alive = message.keep_alive() &&
                             ++requests_ < options_.max_requests_per_connection &&
@@ -198,6 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (response.retry_after_s > 0) {
       response_->set(http::field::retry_after, std::to_string(response.retry_after_s));
     }
+    for (const auto& [name, value] : response.headers) response_->set(name, value);
     response_->keep_alive(keep_alive);
     response_->body() = response.body;
     response_->prepare_payload();

@@ -10,15 +10,17 @@
 #include "gosl/http_server.hpp"
 #include "gosl/logging.hpp"
 #include "gosl/maintenance.hpp"
+#include "gosl/service_status.hpp"
 #include "gosl/shell.hpp"
 #include "gosl/store.hpp"
 #include "gosl/version.hpp"
 
 namespace {
 
-enum class Mode { kFastCgi, kCgi, kServer, kShell, kFilesOnly, kRepair, kUsage };
+enum class Mode { kFastCgi, kCgi, kServer, kShell, kFilesOnly, kRepair, kStatus, kUsage };
 
 Mode ChooseMode(const gosl::Config& config) {
+  if (config.status) return Mode::kStatus;
   if (config.server) return Mode::kServer;
   if (config.shell) return Mode::kShell;
   if (config.repair) return Mode::kRepair;
@@ -55,7 +57,8 @@ int main(int argc, char* argv[]) {
       return 2;
     }
     // In FastCGI and CGI modes stderr is Apache's error log, not ours.
-    const bool operator_watching = mode != Mode::kFastCgi && mode != Mode::kCgi;
+    // --status's output is the answer: its own log lines go to the file only.
+    const bool operator_watching = mode != Mode::kFastCgi && mode != Mode::kCgi && mode != Mode::kStatus;
     gosl::log::LogOptions log_options{config.LogPath(), config.log_max_size_mb << 20,
                                       config.log_max_backups, config.log_level, operator_watching};
     gosl::Status logging = gosl::log::SetUp(log_options);
@@ -78,6 +81,15 @@ int main(int argc, char* argv[]) {
     }
     const bool may_create = !operations.import_file.empty() || config.create;
     gosl::Store store({config.DatabasePath(), config.memory_budget_mb, may_create});
+    if (mode == Mode::kStatus) {
+      // Asks the process serving the database, or opens it when none does;
+      // waits for a count under way after an upgrade (seconds).
+      const gosl::ServiceStatus status =
+          gosl::GatherStatus(store, {config.ActivityPath(), config.LogPath(), true, 120 * 1000});
+      std::cout << (config.status_format == gosl::Format::kJson ? gosl::StatusJson(status) + "\n"
+                                                                 : gosl::StatusText(status));
+      return status.database_status.ok() ? 0 : 1;
+    }
     // Public front ends check registrations against the settings in force
     // (config.ini may change them while serving, an import included); the
     // shell is the operator.
@@ -89,7 +101,7 @@ int main(int argc, char* argv[]) {
           std::shared_ptr<const gosl::Config> now = live.Current();
           return std::shared_ptr<const gosl::AccessPolicy>(now, &now->access);
         },
-        config.RateTablePath());
+        config.RateTablePath(), config.ActivityPath());
     switch (mode) {
       case Mode::kServer: return gosl::RunHttpServer(store, gate, {config.bind, config.port});
       case Mode::kShell: {

@@ -9,7 +9,7 @@
 namespace gosl {
 namespace {
 
-enum class Field { kName, kKey, kCompat, kFormat, kPairs, kNames, kKeys, kGrid, kToken, kCount };
+enum class Field { kName, kKey, kCompat, kFormat, kPairs, kNames, kKeys, kGrid, kToken, kStatus, kQuery, kCount };
 
 struct FieldSpelling {
   std::string_view spelling;
@@ -18,7 +18,7 @@ struct FieldSpelling {
 
 // Every spelling a caller may use. "amp;key" is what old touch.lsl copies
 // produce by writing "&amp;key=" into a URL.
-constexpr std::array<FieldSpelling, 10> kSpellings{{
+constexpr std::array<FieldSpelling, 12> kSpellings{{
     {"name", Field::kName},
     {"key", Field::kKey},
     {"amp;key", Field::kKey},
@@ -29,6 +29,8 @@ constexpr std::array<FieldSpelling, 10> kSpellings{{
     {"keys", Field::kKeys},
     {"grid", Field::kGrid},
     {"token", Field::kToken},
+    {"status", Field::kStatus},
+    {"q", Field::kQuery},
 }};
 
 using RawFields = std::array<std::optional<std::string>, static_cast<size_t>(Field::kCount)>;
@@ -203,6 +205,16 @@ Result<Parameters> ParseParameters(const Request& request) {
     }
   }
   if (auto& token = raw[static_cast<size_t>(Field::kToken)]) params.token = std::move(*token);
+  if (const auto& status = raw[static_cast<size_t>(Field::kStatus)]) {
+    if (*status != "1") {
+      return Status::InvalidArgument("status must be 1, not '" + Sanitized(*status, 20) + "'");
+    }
+    if (params.name || params.key || !params.pairs.empty() || names || keys) {
+      return Status::InvalidArgument("status=1 is asked alone, without name, key, pairs, names or keys");
+    }
+    params.status = true;
+  }
+  if (auto& typed = raw[static_cast<size_t>(Field::kQuery)]) params.page_query = std::move(*typed);
   return params;
 }
 

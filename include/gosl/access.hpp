@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gosl/activity.hpp"
 #include "gosl/parameters.hpp"
 #include "gosl/request.hpp"
 #include "gosl/status.hpp"
@@ -38,6 +39,9 @@ struct AccessPolicy {
   // Registration requests per minute per client address and per owner key,
   // in bursts of up to a quarter of that; 0: no limit.
   unsigned registrations_per_minute = 120;
+  // status=1 and the browser page's counts answered to anyone (public), or
+  // to no one (off: 404).
+  bool public_status = true;
 };
 
 // Counts registrations per client (GCRA: one "next allowed" time per client)
@@ -103,15 +107,19 @@ bool SecretsEqual(std::string_view given, std::string_view secret);
 class Gate {
  public:
   using PolicySource = std::function<std::shared_ptr<const AccessPolicy>()>;
-  Gate(PolicySource source, std::string limiter_file)
-      : source_(std::move(source)), limiter_(std::move(limiter_file)) {}
+  // activity_file: where each process counts its answers (activity.hpp);
+  // empty: not counted (tests).
+  Gate(PolicySource source, std::string limiter_file, std::string activity_file = "")
+      : source_(std::move(source)), limiter_(std::move(limiter_file)), activity_(activity_file) {}
 
   std::shared_ptr<const AccessPolicy> Policy() const { return source_(); }
   RegistrationLimiter& limiter() { return limiter_; }
+  ActivityRecorder& activity() { return activity_; }
 
  private:
   PolicySource source_;
   RegistrationLimiter limiter_;
+  ActivityRecorder activity_;
 };
 
 }  // namespace gosl

@@ -49,6 +49,8 @@ struct Config {
   std::string replace_dir;           // --replace: a database directory to serve instead
   bool create = false;               // --create: make an empty database when there is none
   bool repair = false;               // --repair: RepairDB, then exit
+  bool status = false;               // --status: what the service is doing, then exit
+  Format status_format = Format::kText;  // --format: --status's text or json
   size_t progress_records = 0;       // --loopbatch: a progress line every N records
 
   bool server = false;               // --server: standalone HTTP
@@ -73,6 +75,7 @@ struct Config {
   std::string DatabasePath() const;   // dir/database_name unless absolute
   std::string LogPath() const;        // dir/log_file unless absolute
   std::string RateTablePath() const;  // the registration rate table, inside the database
+  std::string ActivityPath() const;   // what each serving process answered, beside the database
   std::string ShellHistoryPath() const;  // the --shell prompt's history, in dir
 };
 

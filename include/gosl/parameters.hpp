@@ -48,6 +48,12 @@ struct Parameters {
   // token=: the registration secret (writes = token). Never logged or echoed.
   std::optional<std::string> token;
 
+  // status=1: the service's counts (service_status.hpp) instead of an answer.
+  bool status = false;
+  // q=: what a person typed into the page's lookup box (page.hpp); only a
+  // browser's request reads it, every other client's ignores it as before.
+  std::optional<std::string> page_query;
+
   // The grid a registration is recorded on.
   const std::string& record_grid() const { return explicit_grid ? *explicit_grid : grid; }
 };

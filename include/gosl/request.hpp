@@ -31,6 +31,9 @@ struct Request {
   std::string object_key;
   std::string owner_key;
   std::string remote_addr;   // REMOTE_ADDR: the log and the registration rate limit
+  // Accept: a browser's lists text/html, and one that asks nothing gets the
+  // page for people (page.hpp); LSL's and curl's never do.
+  std::string accept;
 };
 
 }  // namespace gosl

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "gosl/activity.hpp"
 #include "gosl/parameters.hpp"
 #include "gosl/status.hpp"
 
@@ -20,6 +21,9 @@ struct Response {
   std::string body;     // never ends in a newline: LSL scripts compare it as is
   std::string summary;  // what happened, one line for the request log
   int retry_after_s = 0;  // > 0: a Retry-After header (429)
+  // Further headers (the page's Content-Security-Policy and the like).
+  std::vector<std::pair<std::string, std::string>> headers;
+  Tally tally = Tally::kOther;  // how it ended, for the status counts (activity.hpp)
 };
 
 // What a request did, before it is rendered.

@@ -121,6 +121,7 @@ std::string BinaryDirectory(const char* argv0) {
 std::string Config::DatabasePath() const { return config_table::AbsolutePath(database_name, dir); }
 std::string Config::LogPath() const { return config_table::AbsolutePath(log_file, dir); }
 std::string Config::RateTablePath() const { return db_files::RateTableFile(DatabasePath()); }
+std::string Config::ActivityPath() const { return db_files::ActivityFile(DatabasePath()); }
 std::string Config::ShellHistoryPath() const { return db_files::ShellHistoryFile(dir); }
 
 Config ParseConfig(int argc, const char* const argv[], const std::string& binary_dir) {

@@ -110,6 +110,17 @@ const std::vector<Row> kRows = {
     {"repair", nullptr, Kind::kFlag, 0, 0, nullptr, "",
      "rebuild a damaged database from what can be read (stop the service first), then exit",
      kCommand, [](const Value& v, const Source&, Config& c) { c.repair = v.flag; }},
+    {"status", nullptr, Kind::kFlag, 0, 0, nullptr, "",
+     "say what the service is doing (names per grid, registrations, the last import, the "
+     "processes serving and their answers), then exit; works while it serves",
+     kCommand, [](const Value& v, const Source&, Config& c) { c.status = v.flag; }},
+    {"format", nullptr, Kind::kText, 0, 0, "text", "text", "--status's output: text or json", kCommand,
+     [](const Value& v, const Source&, Config& c) {
+       if (v.text != "text" && v.text != "json") {
+         throw OptionError("--format must be text or json, not '" + Sanitized(v.text, 40) + "'");
+       }
+       c.status_format = v.text == "json" ? Format::kJson : Format::kText;
+     }},
     {"batchblock,b", "config.BATCH_BLOCK", Kind::kNumber, 1, 1000000, "10000", "10000",
      "accepted and ignored: the Go program's setting (an import writes table files, not batches)",
      kCommand, [](const Value&, const Source&, Config&) {}},
@@ -135,6 +146,15 @@ const std::vector<Row> kRows = {
          throw OptionError("--bind must be a numeric IPv4 or IPv6 address, not '" + v.text + "'");
        }
        c.bind = v.text;
+     }},
+    {"public-status", "options.status", Kind::kText, 0, 0, "public", "public",
+     "status=1 and the browser page's counts: public (anyone may ask) or off", kModifiable,
+     [](const Value& v, const Source&, Config& c) {
+       if (v.text != "public" && v.text != "off") {
+         throw OptionError("--public-status (status in config.ini) must be public or off, not '" +
+                           Sanitized(v.text, 40) + "'");
+       }
+       c.access.public_status = v.text == "public";
      }},
     {"writes", "options.writes", Kind::kText, 0, 0, "sl-only", "sl-only",
      "who may register names: open, sl-only (Second Life scripts), token or off", kModifiable,

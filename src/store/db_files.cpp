@@ -26,6 +26,7 @@ std::string RateTableFile(const std::string& db) { return Inside(db, "GOSL-RATES
 std::string WriteProbeFile(const std::string& db) { return Inside(db, "GOSL-PROBE"); }
 std::string OwnerLockFile(const std::string& db) { return db + ".owner"; }
 std::string PeerSocketFile(const std::string& db) { return db + ".peer"; }
+std::string ActivityFile(const std::string& db) { return db + ".activity"; }
 std::string ImportRunsDir(const std::string& db) { return db + ".import-runs"; }
 std::string ImportStagingDir(const std::string& db) { return db + ".import-new"; }
 std::string ImportReservationPath(const std::string& db) { return db + ".import"; }

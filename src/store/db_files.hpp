@@ -25,7 +25,8 @@ std::string WriteProbeFile(const std::string& db);    // written and removed: ca
 // gosl's, beside the database: they belong to its path, which survives a
 // swap of the directory (path_lock.hpp).
 std::string OwnerLockFile(const std::string& db);     // "<db>.owner": locked by the process serving the path
-std::string PeerSocketFile(const std::string& db);    // "<db>.peer": where it answers the others
+std::string PeerSocketFile(const std::string& db);
+std::string ActivityFile(const std::string& db);      // "<db>.activity": each serving process's answers    // "<db>.peer": where it answers the others
 
 // An import's work, beside the database so its final rename stays on one
 // file system.

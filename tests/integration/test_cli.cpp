@@ -57,6 +57,8 @@ TEST_CASE("bad options are refused with exit 2 and a message naming the option",
       {{"--import"}, "--import"},
       {{"stray-argument"}, "unexpected argument 'stray-argument'"},
       {{"--port", "1", "--port", "2"}, "'--port'"},
+      {{"--status", "--format", "xml"}, "--format must be text or json, not 'xml'"},
+      {{"--public-status", "sometimes"}, "--public-status (status in config.ini) must be public or off, not 'sometimes'"},
   };
   for (const Row& row : rows) {
     INFO(row.args.front());

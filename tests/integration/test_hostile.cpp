@@ -14,11 +14,13 @@
 
 #include <chrono>
 #include <random>
+#include <regex>
 #include <set>
 
 #include <catch2/catch.hpp>
 
 #include "gosl/store.hpp"
+#include "gosl/text.hpp"
 #include "../support/api_cases.hpp"
 #include "../support/files.hpp"
 #include "../support/http_client.hpp"
@@ -191,6 +193,56 @@ TEST_CASE("a thousand hostile FastCGI requests get 4xx, change nothing, kill not
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(Snapshot(site.db()) == before);
+}
+
+TEST_CASE("the browser page shows whatever was typed as text, never as markup", "[integration][hostile][page]") {
+  Site site(Site::Db::kSeeded);
+  site.Start();
+  static const std::regex kTag("<(/?)([!A-Za-z][A-Za-z0-9]*)");
+  const std::set<std::string> page_tags = {"!DOCTYPE", "html", "head", "meta", "title", "style", "body",
+                                           "main",     "h1",   "h2",   "p",    "form",  "label", "input",
+                                           "button",   "section", "dl", "dt",  "dd",    "span",  "ul", "li"};
+  const auto utf8_valid = [](const std::string& text) {
+    for (size_t i = 0; i < text.size();) {
+      const size_t length = Utf8CharLength(text, i);
+      if (length == 0) return false;
+      i += length;
+    }
+    return true;
+  };
+  size_t pages = 0;
+  for (const BadRequest& r : MakeBadRequests(1200)) {
+    // Each generated query and body, whole, as what a person typed.
+    for (const std::string& typed : {r.query, r.body.substr(0, 300)}) {
+      std::string escaped;
+      for (unsigned char c : typed) {
+        static const char kHex[] = "0123456789ABCDEF";
+        escaped += '%';
+        escaped += kHex[c >> 4];
+        escaped += kHex[c & 15];
+      }
+      if (escaped.size() > 3900) escaped.resize(3900 - 3900 % 3);
+      const HttpReply reply = site.Get("q=" + escaped, {{"HTTP_ACCEPT", "text/html"}});
+      INFO("typed: " << typed.substr(0, 80));
+      REQUIRE(reply.status < 500);
+      if (reply.content_type != "text/html; charset=utf-8") {
+        // Not even a query (bytes that are no UTF-8, a broken escape): refused as for any client.
+        REQUIRE(reply.status >= 400);
+        REQUIRE(reply.body.find('\n') == std::string::npos);
+        continue;
+      }
+      REQUIRE(reply.body.size() <= 16 * 1024);
+      REQUIRE(utf8_valid(reply.body));
+      for (auto it = std::sregex_iterator(reply.body.begin(), reply.body.end(), kTag); it != std::sregex_iterator();
+           ++it) {
+        INFO((*it)[0].str());
+        REQUIRE(page_tags.count((*it)[2].str()) == 1);
+      }
+      ++pages;
+    }
+  }
+  CHECK(pages > 1000);
+  CHECK(site.process().Running());
 }
 
 TEST_CASE("a thousand hostile HTTP requests to --server get 4xx, change nothing, kill nothing",

@@ -1,0 +1,74 @@
+// What each process serving a database has answered since it started, for
+// --status and status=1: one slot per process in a small file beside the
+// database ("<db>.activity", owner-only). A process holds its slot by an
+// open-file-description lock for as long as it lives, so the kernel frees
+// it however the process ends (a SIGKILL from the host's watchdog
+// included) and a reader counts only slots still locked. The slot is
+// rewritten with one pwrite after each answer has gone: the client never
+// waits for it. Read and written, never mapped: a file cut short costs the
+// counts, not a SIGBUS.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gosl/status.hpp"
+
+namespace gosl {
+
+// How a request ended, as the status counts it.
+enum class Tally : uint8_t {
+  kFound,     // a lookup that found, or a registration recorded
+  kNotFound,  // a lookup that found nothing
+  kRefused,   // 4xx: bad parameters, write protection, rate limit
+  kFailed,    // 5xx: the database could not be used
+  kOther,     // status=1 and the page for browsers
+};
+inline constexpr size_t kTallies = 5;
+const char* TallyName(Tally tally);  // "found", "not_found", "refused", "failed", "other"
+
+struct ProcessActivity {
+  int pid = 0;
+  int64_t started_s = 0;  // seconds since 1970
+  bool owner = false;     // it held the database at its last answer
+  std::string version;
+  std::array<uint64_t, kTallies> answered{};
+};
+
+class ActivityRecorder {
+ public:
+  static constexpr size_t kSlots = 256;
+  static constexpr size_t kSlotBytes = 128;
+
+  // file: created when missing; a slot is claimed at the first Count. When
+  // none can be had (the file cannot be made, every slot is taken) this
+  // process is not shown, and serves on.
+  explicit ActivityRecorder(std::string file);
+  ~ActivityRecorder();
+  ActivityRecorder(const ActivityRecorder&) = delete;
+  ActivityRecorder& operator=(const ActivityRecorder&) = delete;
+
+  // Counts one answer. Thread-safe.
+  void Count(Tally tally, bool owner);
+  const std::string& file() const { return file_; }
+
+ private:
+  bool Claim();  // Requires: mutex_ held.
+
+  const std::string file_;
+  std::mutex mutex_;
+  int fd_ = -1;
+  long slot_ = -1;
+  bool tried_ = false;
+  ProcessActivity mine_;
+};
+
+// The processes holding a slot of file now, in slot order; an empty list
+// when the file does not exist (nothing served since it was made).
+Result<std::vector<ProcessActivity>> ReadActivity(const std::string& file);
+
+}  // namespace gosl

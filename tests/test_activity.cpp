@@ -1,0 +1,76 @@
+// The processes' answer counts (activity.hpp): a slot per process, freed by
+// the kernel however the process ends.
+#include "gosl/activity.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace gosl {
+
+TEST_CASE("each recorder holds a slot while it lives, and its counts are read back", "[status]") {
+  test::TempDir dir;
+  const std::string file = dir.File("db.activity");
+  CHECK(ReadActivity(file).value().empty());  // no file yet: nobody
+  {
+    ActivityRecorder first(file), second(file);
+    first.Count(Tally::kFound, true);
+    first.Count(Tally::kFound, true);
+    first.Count(Tally::kRefused, true);
+    second.Count(Tally::kNotFound, false);
+    second.Count(Tally::kFailed, false);
+    second.Count(Tally::kOther, false);
+    auto processes = ReadActivity(file);
+    REQUIRE(processes.ok());
+    REQUIRE(processes->size() == 2);
+    const ProcessActivity& a = processes.value()[0];
+    const ProcessActivity& b = processes.value()[1];
+    CHECK(a.pid == ::getpid());
+    CHECK(a.owner);
+    CHECK_FALSE(b.owner);
+    CHECK(a.answered == std::array<uint64_t, kTallies>{2, 0, 1, 0, 0});
+    CHECK(b.answered == std::array<uint64_t, kTallies>{0, 1, 0, 1, 1});
+    CHECK(a.started_s > 0);
+    CHECK_FALSE(a.version.empty());
+  }
+  CHECK(ReadActivity(file).value().empty());  // both gone
+}
+
+TEST_CASE("a process killed without a word leaves no slot behind", "[status]") {
+  test::TempDir dir;
+  const std::string file = dir.File("db.activity");
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ActivityRecorder recorder(file);
+    recorder.Count(Tally::kFound, false);
+    (void)!::write(ready[1], "x", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char byte = 0;
+  REQUIRE(::read(ready[0], &byte, 1) == 1);
+  auto alive = ReadActivity(file);
+  REQUIRE(alive.ok());
+  REQUIRE(alive->size() == 1);
+  CHECK(alive->front().pid == child);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  CHECK(ReadActivity(file).value().empty());
+  ::close(ready[0]);
+  ::close(ready[1]);
+}
+
+TEST_CASE("a recorder that cannot have its file serves on uncounted", "[status]") {
+  ActivityRecorder nowhere("/nonexistent-dir/db.activity");
+  nowhere.Count(Tally::kFound, true);  // must not throw or crash
+  CHECK(ReadActivity("/nonexistent-dir/db.activity").value().empty());
+}
+
+}  // namespace gosl
