@@ -156,13 +156,16 @@ std::vector<DocCommand> RunnableCommands(const std::string& path) {
 
 std::string ScriptFor(const std::vector<DocCommand>& commands, const std::string& prelude) {
   std::string script = "exec 2>&1 </dev/null\n" + prelude + "\n" +
-                       "__desktop_cwd=$DESKTOP\n__host_cwd=$HOME\n";
+                       "__desktop_cwd=$DESKTOP\n__host_cwd=$HOME\n"
+                       "__server_cwd=${SERVER_HOME:-/root}\n";
   std::string previous;
   for (size_t i = 0; i < commands.size(); ++i) {
     const DocCommand& command = commands[i];
     // The demo's commands run on the desktop too, where the terminal stays
-    // in the directory it was left in; each host block is a new SSH login.
-    const std::string where = command.where == "host" ? "host" : "desktop";
+    // in the directory it was left in, as root's does on the server; each
+    // host block is a new SSH login.
+    const std::string where =
+        command.where == "host" || command.where == "server" ? command.where : "desktop";
     if (!previous.empty() && (where != previous || where == "host") && command.block_start) {
       script += "__" + previous + "_cwd=$PWD\n";
     }

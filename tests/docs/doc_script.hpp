@@ -4,6 +4,7 @@
 //   <!-- runs: demo -->     beside `make run`'s demo server (127.0.0.1:3000)
 //   <!-- runs: desktop -->  on the user's machine, in a clone with `make dist` built
 //   <!-- runs: host -->     in a shell on the shared host (over SSH), from the home directory
+//   <!-- runs: server -->   as root on the user's own server (Debian 12), from root's home
 //
 // Each command (one line, or several joined by a trailing '\', an open
 // quote, '|' or '&&') is run in order, in one bash, so variables and `cd`
@@ -29,7 +30,7 @@ namespace gosl::test {
 struct DocCommand {
   std::string file;  // the guide, and the line the command starts on
   int line = 0;
-  std::string where;  // demo, desktop or host
+  std::string where;  // demo, desktop, host or server
   std::string text;   // the command as written (several lines when joined)
   std::optional<std::string> answer;  // what the guide shows it answering
   bool block_start = false;           // the first command of its block
@@ -40,8 +41,8 @@ std::vector<DocCommand> RunnableCommands(const std::string& path);
 
 // A bash script running the commands one after another, each one's output
 // (stdout and stderr) framed by markers ParseOutcomes reads. prelude runs
-// first; desktop and host blocks each keep their own working directory,
-// starting in $DESKTOP and $HOME.
+// first; desktop, host and server blocks each keep their own working
+// directory, starting in $DESKTOP, $HOME and $SERVER_HOME (/root when unset).
 std::string ScriptFor(const std::vector<DocCommand>& commands, const std::string& prelude);
 
 struct CommandOutcome {
