@@ -34,6 +34,10 @@ for N in ${BENCH_SIZES:-1000000 10000000}; do
     printf "import .csv.bz2: %.1f s (%.0f records/s); bzip2 -dc same file: %.1f s; ratio %.2f (budget: <= 2.00)\n", w, n / w, ref, w / ref
     printf "import peak RSS: %.1f MB (budget: <= 64 MB)\n", r / 1024
     printf "database size: %.1f MB = %.3f x the CSV (budget: <= 1.000)\n", d / 1e6, d / c }'
+  # --status reads counts the import wrote: no scan, whatever the size.
+  /usr/bin/time -f '%e %M' -o "$W/status.time" "$BIN" --dir "$DB" --status > /dev/null
+  read -r status_wall status_kb < "$W/status.time"
+  echo "--status: $status_wall s, peak RSS $((status_kb / 1024)) MB (counts kept, never a scan)"
   "$B/bench/bench_lookup" "$(pwd)/$DB/slkvdb" "$CSV" "$BIN"
   echo "operations on a copy while two processes serve it:"
   "$B/bench/bench_live" "$(pwd)/$DB/slkvdb" "$(pwd)/$CSV" "$BIN"

@@ -149,6 +149,21 @@ TEST_CASE("the page answers what was typed: a name, a key, nothing known, nonsen
   CHECK(empty.body.find("Type an avatar name or key first.") != std::string::npos);
 }
 
+TEST_CASE("every page is valid HTML5, as HTML Tidy reads it", "[page]") {
+  test::TempDir dir;
+  test::SeedApiDatabase(dir.File("slkvdb"));
+  Store store({dir.File("slkvdb")});
+  for (const char* query : {"", "q=Mini+Resident", "q=Nobody+Here", "q=%22%3E%3Cb%3E%01", "q="}) {
+    INFO(query);
+    const std::string file = dir.File("page.html");
+    std::ofstream(file) << Handle(BrowserRequest(query), store).body;
+    // -errors: errors and warnings only, on stderr; exit 0 means none.
+    const test::RunResult tidy = test::RunProgram("/usr/bin/tidy", {"-errors", "-quiet", file}, {"PATH=/usr/bin:/bin"});
+    CHECK(tidy.exit_code == 0);
+    CHECK(tidy.err.empty());
+  }
+}
+
 TEST_CASE("every other client gets today's answers, the browser too when it asks a name", "[page]") {
   test::TempDir dir;
   test::SeedApiDatabase(dir.File("slkvdb"));
