@@ -102,13 +102,19 @@ bool ActivityRecorder::Claim() {
   }
   for (long slot = 0; slot < static_cast<long>(kSlots); ++slot) {
     struct flock range = SlotRange(slot, F_WRLCK);
-    if (::fcntl(fd_, F_OFD_SETLK, &range) == 0) {
+    if (::fcntl(fd_, F_OFD_SETLK, &range) != 0) continue;
+    mine_.pid = static_cast<int>(::getpid());
+    mine_.started_s = static_cast<int64_t>(std::time(nullptr));
+    mine_.version = kVersion;
+    // At once: the slot may still hold a dead process's bytes, which its
+    // lock would now pass off as this process's.
+    const std::string fresh = EncodeSlot(mine_);
+    const off_t at = static_cast<off_t>(slot) * static_cast<off_t>(kSlotBytes);
+    if (::pwrite(fd_, fresh.data(), fresh.size(), at) == static_cast<ssize_t>(fresh.size())) {
       slot_ = slot;
-      mine_.pid = static_cast<int>(::getpid());
-      mine_.started_s = static_cast<int64_t>(std::time(nullptr));
-      mine_.version = kVersion;
       return true;
     }
+    break;
   }
   ::close(fd_);
   fd_ = -1;
@@ -127,6 +133,7 @@ void ActivityRecorder::Count(Tally tally, bool owner) {
 
 Result<std::vector<ProcessActivity>> ReadActivity(const std::string& file) {
   std::vector<ProcessActivity> processes;
+  if (file.empty()) return processes;  // no file named: nothing counted (--shell, tests)
   auto opened = private_files::Open(file, O_RDONLY | O_CLOEXEC);
   if (!opened.ok()) {
     if (opened.status().IsNotFound()) return processes;

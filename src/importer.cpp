@@ -400,7 +400,7 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   facts.imported = stats.imported;
   facts.skipped = stats.skipped;
   facts.refresh = !stats.fresh;
-  if (status.ok()) status = AdoptTables(work.staging, name_sink.names_per_grid(), facts);
+  if (status.ok()) status = AdoptTables(work.staging, name_sink.counts(), facts);
   if (stats.fresh) {
     // The finished database takes its place in one rename: killed before
     // it, there is no database; after it, a complete one.

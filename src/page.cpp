@@ -83,13 +83,14 @@ std::string ResultSection(const std::string& typed, Store& store, Response& resp
 std::string StatusSection(const ServiceStatus& status) {
   std::string section = "<section id=\"status\"><h2>This database</h2>";
   if (!status.database_status.ok() || !status.facts.counted) {
-    return section + "<p>" + std::string(status.database_status.ok() ? "Being counted: look again in a minute."
-                                                                    : "Cannot be read just now.") +
-           "</p></section>";
+    const char* why = !status.database_status.ok() ? "Cannot be read just now."
+                      : status.facts.count_failed   ? "Cannot be counted just now."
+                                                    : "Being counted: look again in a minute.";
+    return section + "<p>" + why + "</p></section>";
   }
   const DatabaseFacts& f = status.facts;
-  section += "<p><span id=\"records\">" + GroupedDigits(f.names) + "</span> names on " + GroupedDigits(f.names_per_grid.size()) +
-             (f.names_per_grid.size() == 1 ? " grid" : " grids") + "; " + GroupedDigits(f.registrations_day) +
+  section += "<p><span id=\"records\">" + GroupedDigits(f.names) + "</span> names on " + GroupedDigits(f.grids) +
+             (f.grids == 1 ? " grid" : " grids") + "; " + GroupedDigits(f.registrations_day) +
              " registered by scripts in the last day, " + GroupedDigits(f.registrations_30_days) +
              " in the last 30 days.</p><ul>";
   std::vector<std::pair<uint64_t, std::string>> grids;
@@ -99,7 +100,7 @@ std::string StatusSection(const ServiceStatus& status) {
     section += "<li>" + HtmlEscaped(grids[i].second.empty() ? "(no grid sent)" : Sanitized(grids[i].second)) +
                ": " + GroupedDigits(grids[i].first) + "</li>";
   }
-  if (grids.size() > kGridsShown) section += "<li>and " + GroupedDigits(grids.size() - kGridsShown) + " more</li>";
+  if (f.grids > kGridsShown) section += "<li>and " + GroupedDigits(f.grids - kGridsShown) + " more</li>";
   return section + "</ul></section>";
 }
 

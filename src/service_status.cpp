@@ -84,7 +84,7 @@ ServiceStatus GatherStatus(Store& store, const StatusSources& sources) {
   status.for_operator = sources.for_operator;
   auto facts = store.Facts();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(sources.wait_for_count_ms);
-  while (facts.ok() && !facts->counted && std::chrono::steady_clock::now() < deadline) {
+  while (facts.ok() && !facts->counted && !facts->count_failed && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     facts = store.Facts();
   }
@@ -123,12 +123,15 @@ std::string StatusText(const ServiceStatus& s) {
     out += "records: unknown (" +
            (s.for_operator ? s.database_status.message() : std::string("the database cannot be read now")) +
            ")\n";
+  } else if (s.facts.count_failed) {
+    out += "records: unknown (counting them failed" +
+           std::string(s.for_operator ? ": gosl.log says why" : "") + ")\n";
   } else if (!s.facts.counted) {
     out += "records: being counted (once, after an upgrade): ask again in a minute\n";
   } else {
     const DatabaseFacts& f = s.facts;
-    out += "records: " + GroupedDigits(f.names) + " names on " + std::to_string(f.names_per_grid.size()) +
-           (f.names_per_grid.size() == 1 ? " grid\n" : " grids\n");
+    out += "records: " + GroupedDigits(f.names) + " names on " + GroupedDigits(f.grids) +
+           (f.grids == 1 ? " grid\n" : " grids\n");
     for (const auto& [grid, count] : f.names_per_grid) out += "- " + GridLabel(grid) + ": " + GroupedDigits(count) + "\n";
     out += "registrations: " + GroupedDigits(f.registrations_hour) + " in the last hour, " +
            GroupedDigits(f.registrations_day) + " in the last day, " + GroupedDigits(f.registrations_30_days) +
@@ -168,7 +171,10 @@ std::string StatusText(const ServiceStatus& s) {
 std::string StatusJson(const ServiceStatus& s) {
   std::string json = "{\"version\":" + Quoted(s.version);
   const bool counted = s.database_status.ok() && s.facts.counted;
-  json += ",\"database\":" + std::string(!s.database_status.ok() ? "\"unavailable\"" : counted ? "\"ok\"" : "\"counting\"");
+  json += ",\"database\":" + std::string(!s.database_status.ok() ? "\"unavailable\""
+                                         : counted                  ? "\"ok\""
+                                         : s.facts.count_failed     ? "\"count failed\""
+                                                                    : "\"counting\"");
   json += ",\"records\":" + (counted ? std::to_string(s.facts.names) : "null");
   json += ",\"grids\":{";
   if (counted) {

@@ -41,7 +41,7 @@ void BuildDatabase(const std::string& dir, int records, size_t block_bytes = 0) 
   for (const auto& [k, v] : name_entries) REQUIRE(name_sink->Add(k, v).ok());
   REQUIRE(key_sink->Finish().ok());
   REQUIRE(name_sink->Finish().ok());
-  REQUIRE(AdoptTables(dir, {{"Production", static_cast<uint64_t>(records)}}, {}).ok());
+  REQUIRE(AdoptTables(dir, {{{"Production", static_cast<uint64_t>(records)}}, 0, ""}, {}).ok());
 }
 
 size_t TableFiles(const std::string& dir) {

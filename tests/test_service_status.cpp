@@ -164,6 +164,77 @@ TEST_CASE("an import counts what it wrote and says what it was", "[status]") {
   CHECK(refreshed.last_import->refresh);
 }
 
+TEST_CASE("a backup's registrations are counted by the import, not counted again at the next open",
+          "[status]") {
+  test::TempDir dir;
+  const std::string csv = dir.File("backup.csv");
+  {
+    std::ofstream out(csv);
+    out << "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40,Mini Resident,,2026-11-27T09:37:53.123456Z\n"
+           "0f0e0d0c-0b0a-4909-8807-060504030201,McDonald Smith,OSGrid,2026-11-26T08:00:00.000000Z\n"
+           "00000000-0000-4000-8000-000000000009,Other Person\n";
+  }
+  {
+    Store store({dir.File("db")});
+    ImportOptions options;
+    options.file = csv;
+    REQUIRE(ImportCsv(options, store).ok());
+  }
+  Store store({dir.File("db")});
+  auto facts = store.Facts();
+  REQUIRE(facts.ok());
+  CHECK(facts->counted);  // read, not counted: the import wrote them
+  CHECK(facts->registrations == 2);
+  CHECK(facts->names_per_grid == ScannedNamesPerGrid(store));
+}
+
+TEST_CASE("a count that no longer finds a grid removes its count", "[status]") {
+  test::TempDir dir;
+  const std::string db = dir.File("db");
+  {
+    Store store({db});
+    REQUIRE(store.Record(Name("Gone Person"), KeyNumber(1), "Vanished").ok());
+    REQUIRE(store.Record(Name("Kept Person"), KeyNumber(2), "Production").ok());
+  }
+  {
+    // What a repair does when a table held the grid's every name: the
+    // entry is gone, and so is the mark.
+    leveldb::DB* raw = nullptr;
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
+    std::unique_ptr<leveldb::DB> owned(raw);
+    leveldb::WriteBatch lost;
+    lost.Delete(std::string("ngone person") + '\0' + "Vanished");
+    lost.Delete("mcounted");
+    REQUIRE(owned->Write(leveldb::WriteOptions(), &lost).ok());
+  }
+  {
+    Store store({db});
+    const DatabaseFacts facts = test::CountedFacts(store);
+    CHECK(facts.names_per_grid == std::map<std::string, uint64_t>{{"Production", 1}});
+    CHECK(facts.grids == 1);
+  }
+  Store again({db});
+  auto facts = again.Facts();
+  REQUIRE(facts.ok());
+  CHECK(facts->counted);
+  CHECK(facts->names_per_grid == std::map<std::string, uint64_t>{{"Production", 1}});
+}
+
+TEST_CASE("a batch written twice leaves the counts right", "[status]") {
+  test::TempDir dir;
+  {
+    Store store({dir.File("db")});
+    Store::Batch batch;
+    batch.Add(Name("Twice Written"), KeyNumber(1), "Production");
+    REQUIRE(store.Commit(batch, true).ok());
+    REQUIRE(store.Record(Name("Between Writes"), KeyNumber(2), "Production").ok());
+    REQUIRE(store.Commit(batch, true).ok());  // the same batch again, not cleared
+    CHECK(test::CountedFacts(store).names == 2);
+  }
+  Store again({dir.File("db")});  // and as written down
+  CHECK(again.Facts().value().names == 2);
+}
+
 TEST_CASE("status text and JSON: counts for anyone, paths and files for the operator only", "[status]") {
   test::TempDir dir;
   Store store({dir.File("db")});

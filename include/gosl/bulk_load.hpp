@@ -76,18 +76,25 @@ struct ImportFacts {
   bool refresh = false;   // into a database that was served (else a new one)
 };
 
-// Counts the name entries per grid of the entries it passes on to sink (an
-// import's name sink), for the counts the database keeps (docs/storage.md).
+// What an import wrote, for the counts the database keeps (docs/storage.md):
+// name entries per grid, and the registrations a backup's times journal.
+struct ImportedCounts {
+  std::map<std::string, uint64_t> names_per_grid;
+  uint64_t registrations = 0;
+  std::string newest_journal_key;  // the last journal entry written, or ""
+};
+
+// Counts what it passes on to sink (an import's name sink).
 class CountingSink : public SortedSink {
  public:
   explicit CountingSink(SortedSink& sink) : sink_(sink) {}
   Status Add(std::string_view key, std::string_view value) override;
   Status Finish() override { return sink_.Finish(); }
-  const std::map<std::string, uint64_t>& names_per_grid() const { return names_per_grid_; }
+  const ImportedCounts& counts() const { return counts_; }
 
  private:
   SortedSink& sink_;
-  std::map<std::string, uint64_t> names_per_grid_;
+  ImportedCounts counts_;
   std::string last_grid_;  // most records of a file share one grid: look it up once
   uint64_t* last_count_ = nullptr;
 };
@@ -97,8 +104,8 @@ class CountingSink : public SortedSink {
 // move the tables to their levels. Returns kIOError/kCorruption on failure;
 // the staging directory is then unusable.
 // The database is given the name counts and the import's facts.
-Status AdoptTables(const std::string& staging_dir,
-                   const std::map<std::string, uint64_t>& names_per_grid, const ImportFacts& facts);
+Status AdoptTables(const std::string& staging_dir, const ImportedCounts& counts,
+                   const ImportFacts& facts);
 
 // The right to use an import's work directories beside db (they are
 // removed and made anew): one import at a time. kUnavailable while another

@@ -76,7 +76,11 @@ struct DatabaseFacts {
   // False while the database is counted after an upgrade (the names and
   // registrations below are then 0; the count takes seconds).
   bool counted = false;
-  std::map<std::string, uint64_t> names_per_grid;  // grid -> name entries ("" : no grid sent)
+  bool count_failed = false;  // the count after an upgrade failed (gosl.log says why)
+  // grid -> name entries ("" : no grid sent); the 500 largest, the rest summed
+  // up as "(N other grids)".
+  std::map<std::string, uint64_t> names_per_grid;
+  uint64_t grids = 0;                              // how many grids have names
   uint64_t names = 0;                              // every name entry on every grid
   // In-world registrations journaled: ever, and in the last hour, day, 30 days.
   uint64_t registrations = 0, registrations_hour = 0, registrations_day = 0,

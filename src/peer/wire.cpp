@@ -237,7 +237,8 @@ bool DecodeChunk(std::string_view bytes, std::vector<ExportEntry>& chunk) {
 }
 
 std::string EncodeFacts(const DatabaseFacts& f) {
-  std::string out = "counted " + std::string(f.counted ? "1" : "0") + "\nlayout " + f.layout +
+  std::string out = "counted " + std::string(f.counted ? "1" : f.count_failed ? "2" : "0") +
+                    "\ngrids " + std::to_string(f.grids) + "\nlayout " + f.layout +
                     "\ncarrying " + (f.carrying ? "1" : "0") + "\nregistrations " +
                     std::to_string(f.registrations) + " " + std::to_string(f.registrations_hour) + " " +
                     std::to_string(f.registrations_day) + " " + std::to_string(f.registrations_30_days) + "\n";
@@ -247,7 +248,9 @@ std::string EncodeFacts(const DatabaseFacts& f) {
            std::to_string(i.skipped) + " " + (i.refresh ? "1" : "0") + "\t" + Sanitized(i.file, 1024) + "\n";
   }
   for (const auto& [grid, count] : f.names_per_grid) {
-    out += "grid " + std::to_string(count) + "\t" + grid + "\n";
+    // Grids from a script's header hold no control character; older
+    // databases and batches were not checked: one must not break the lines.
+    out += "grid " + std::to_string(count) + "\t" + Sanitized(grid, 255) + "\n";
   }
   return out;
 }
@@ -290,9 +293,13 @@ bool DecodeFacts(std::string_view text, DatabaseFacts& f) {
     const std::string_view line = text.substr(0, end);
     text.remove_prefix(end + 1);
     std::string words;
-    if (line == "counted 0" || line == "counted 1") {
+    if (line == "counted 0" || line == "counted 1" || line == "counted 2") {
       f.counted = line.back() == '1';
+      f.count_failed = line.back() == '2';
       seen |= 1;
+    } else if (ParseFactsLine(line, "grids", n, 1, nullptr)) {
+      f.grids = n[0];
+      seen |= 16;
     } else if (line == "carrying 0" || line == "carrying 1") {
       f.carrying = line.back() == '1';
       seen |= 2;
@@ -312,7 +319,7 @@ bool DecodeFacts(std::string_view text, DatabaseFacts& f) {
       return false;
     }
   }
-  return seen == 15;
+  return seen == 31;
 }
 
 std::string FrameHeader(size_t payload_bytes) {

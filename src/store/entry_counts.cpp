@@ -131,6 +131,13 @@ void CountKeeper::CountAll() {
   }
   Add(totals_, counted);
   leveldb::WriteBatch entries;
+  // A grid the count did not find (a repair lost all its names) loses its count.
+  std::unique_ptr<leveldb::Iterator> kept(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string count_prefix(1, kCountPrefix);
+  for (kept->Seek(count_prefix); kept->Valid() && kept->key().starts_with(count_prefix); kept->Next()) {
+    if (totals_.names.count(std::string(View(kept->key()).substr(1))) == 0) entries.Delete(kept->key());
+  }
+  kept.reset();
   AppendEntries(entries, nullptr);
   leveldb::WriteOptions sync;
   sync.sync = true;
@@ -178,28 +185,36 @@ void CountKeeper::Add(Totals& into, const Totals& more) {
   if (more.newest_journal_key > into.newest_journal_key) into.newest_journal_key = more.newest_journal_key;
 }
 
-void CountKeeper::AppendEntries(leveldb::WriteBatch& batch, const Tallies* grids) const {
-  for (const auto& [grid, count] : grids ? *grids : totals_.names) {
-    const auto total = totals_.names.find(grid);
-    batch.Put(CountKey(grid), CountValue(static_cast<uint64_t>(std::max<int64_t>(total->second, 0))));
+void CountKeeper::AppendEntries(leveldb::WriteBatch& batch, const Totals* changed) const {
+  // The totals as they are, or as they will be once changed is written.
+  const auto total_of = [&](const std::string& grid) {
+    auto now = totals_.names.find(grid);
+    int64_t total = now == totals_.names.end() ? 0 : now->second;
+    if (changed) total += changed->names.at(grid);
+    return static_cast<uint64_t>(std::max<int64_t>(total, 0));
+  };
+  for (const auto& entry : changed ? changed->names : totals_.names) {
+    batch.Put(CountKey(entry.first), CountValue(total_of(entry.first)));
   }
   CountedMark mark;
-  mark.registrations = static_cast<uint64_t>(std::max<int64_t>(totals_.registrations, 0));
-  mark.newest_journal_key = totals_.newest_journal_key;
+  const int64_t registrations = totals_.registrations + (changed ? changed->registrations : 0);
+  mark.registrations = static_cast<uint64_t>(std::max<int64_t>(registrations, 0));
+  mark.newest_journal_key = std::max(totals_.newest_journal_key,
+                                     changed ? changed->newest_journal_key : std::string());
   batch.Put(std::string(kCountedKey), EncodeCountedMark(mark));
 }
 
 Status CountKeeper::Write(leveldb::WriteBatch* batch, bool sync) {
   std::lock_guard<std::mutex> writing(mutex_);
   const Totals changed = Tally(*batch);
-  const Totals before = totals_;
-  Add(totals_, changed);
-  // While counting, the counts are written once at the end.
-  if (state_ == EntryCounts::State::kExact) AppendEntries(*batch, &changed.names);
+  // The caller's batch stays as it was given: it may be written again.
+  leveldb::WriteBatch with_counts(*batch);
+  // While counting, the counts are written once, at the end.
+  if (state_ == EntryCounts::State::kExact) AppendEntries(with_counts, &changed);
   leveldb::WriteOptions options;
   options.sync = sync;
-  Status written = FromLevelDb(db_->Write(options, batch), path_);
-  if (!written.ok()) totals_ = before;
+  Status written = FromLevelDb(db_->Write(options, &with_counts), path_);
+  if (written.ok()) Add(totals_, changed);
   return written;
 }
 

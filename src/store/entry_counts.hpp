@@ -63,8 +63,9 @@ class CountKeeper {
   // Requires: mutex_ held.
   Totals Tally(const leveldb::WriteBatch& batch) const;
   static void Add(Totals& into, const Totals& more);
-  // The count entries for changed grids (all when grids is null) and the mark.
-  void AppendEntries(leveldb::WriteBatch& batch, const Tallies* grids) const;
+  // The count entries and the mark: of the grids changed changes, as they
+  // will be once it is written; all of them, as they are, when null.
+  void AppendEntries(leveldb::WriteBatch& batch, const Totals* changed) const;
   bool Load();
   void CountAll();
 

@@ -521,6 +521,8 @@ Result<DatabaseFacts> LocalDb::Facts() {
   // The counts are kept in memory, exact at every moment.
   const EntryCounts counts = db->Counts();
   facts.counted = counts.state == EntryCounts::State::kExact;
+  facts.count_failed = counts.state == EntryCounts::State::kOff;
+  facts.grids = counts.names_per_grid.size();
   std::vector<std::pair<uint64_t, std::string>> grids;
   for (const auto& [grid, count] : counts.names_per_grid) {
     grids.emplace_back(count, grid);

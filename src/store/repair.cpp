@@ -69,15 +69,18 @@ Status CountingSink::Add(std::string_view key, std::string_view value) {
     const std::string_view grid = record_format::GridOfNameKey(key.substr(1));
     if (!last_count_ || grid != last_grid_) {
       last_grid_.assign(grid);
-      last_count_ = &names_per_grid_[last_grid_];
+      last_count_ = &counts_.names_per_grid[last_grid_];
     }
     ++*last_count_;
+  } else if (!key.empty() && key[0] == record_format::kJournalPrefix) {
+    ++counts_.registrations;
+    counts_.newest_journal_key.assign(key);  // keys come in order: the last is the newest
   }
   return sink_.Add(key, value);
 }
 
-Status AdoptTables(const std::string& staging_dir,
-                   const std::map<std::string, uint64_t>& names_per_grid, const ImportFacts& facts) {
+Status AdoptTables(const std::string& staging_dir, const ImportedCounts& counts,
+                   const ImportFacts& facts) {
   auto role = PathLock::Take(staging_dir);
   if (!role.ok()) return role.status();
   leveldb::Options options = BaseOptions();
@@ -91,11 +94,11 @@ Status AdoptTables(const std::string& staging_dir,
   // journaled yet) and what the import was, in one batch.
   leveldb::WriteBatch facts_batch;
   facts_batch.Put(std::string(record_format::kLayoutKey), std::string(record_format::kLayoutVersion));
-  for (const auto& [grid, count] : names_per_grid) {
+  for (const auto& [grid, count] : counts.names_per_grid) {
     facts_batch.Put(record_format::CountKey(grid), record_format::CountValue(count));
   }
   facts_batch.Put(std::string(record_format::kCountedKey),
-                  record_format::EncodeCountedMark(record_format::CountedMark()));
+                  record_format::EncodeCountedMark({counts.registrations, counts.newest_journal_key}));
   facts_batch.Put(std::string(record_format::kLastImportKey), record_format::EncodeImportFacts(facts));
   leveldb::WriteOptions sync;
   sync.sync = true;

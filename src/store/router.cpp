@@ -145,31 +145,36 @@ Status Router::Export(const ExportVisitor& visit) {
 }
 
 Result<DatabaseFacts> Router::Facts() {
-  if (Status s = Open(); !s.ok()) return s;
-  if (owns_database()) {
-    auto facts = local_.Facts();
-    if (facts.ok()) facts.value().served_by = kVersion;
+  // The owner may have exited since this peer last asked (mod_fcgid's idle
+  // timeout): a second try finds the next one, or makes this process it.
+  for (int attempt = 0;; ++attempt) {
+    if (Status s = Open(); !s.ok()) return s;
+    if (owns_database()) {
+      auto facts = local_.Facts();
+      if (facts.ok()) facts.value().served_by = kVersion;
+      return facts;
+    }
+    PeerRequest request;
+    request.op = PeerOp::kFacts;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (Status able = OwnerSpeaksVersion2("cannot count it: ask again once it has exited"); !able.ok()) {
+      return able;
+    }
+    auto reply = peer_->Call(request);
+    if (!reply.ok()) {
+      peer_.reset();
+      peer_open_ = false;
+      if (attempt == 0) continue;
+      return reply.status();
+    }
+    if (!reply->status.ok()) return reply->status;
+    DatabaseFacts facts;
+    if (reply->records.size() != 1 || !wire::DecodeFacts(reply->records.front().name, facts)) {
+      return Status::Corruption("the process serving the database sent counts that do not decode");
+    }
+    facts.served_by = peer_->owner_version();
     return facts;
   }
-  PeerRequest request;
-  request.op = PeerOp::kFacts;
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (Status able = OwnerSpeaksVersion2("cannot count it: ask again once it has exited"); !able.ok()) {
-    return able;
-  }
-  auto reply = peer_->Call(request);
-  if (!reply.ok()) {
-    peer_.reset();
-    peer_open_ = false;
-    return reply.status();
-  }
-  if (!reply->status.ok()) return reply->status;
-  DatabaseFacts facts;
-  if (reply->records.size() != 1 || !wire::DecodeFacts(reply->records.front().name, facts)) {
-    return Status::Corruption("the process serving the database sent counts that do not decode");
-  }
-  facts.served_by = peer_->owner_version();
-  return facts;
 }
 
 void Router::RetryPeerServer() {

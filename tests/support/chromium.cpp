@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -82,16 +84,26 @@ std::string Base64Decoded(const std::string& text) {
 }
 
 HeadlessChromium::HeadlessChromium() {
-  int to_child[2], from_child[2];
-  if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) {
-    throw std::runtime_error("pipe failed");
-  }
+  // Built before fork: the child only calls what is safe between fork and exec.
   const std::vector<std::string> args = {
       kBinary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
       "--remote-debugging-pipe", "--no-first-run", "--no-default-browser-check",
       "--user-data-dir=" + profile_.path(), "--window-size=412,900", "about:blank"};
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  int to_child[2], from_child[2];
+  if (::pipe2(to_child, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe2(from_child, O_CLOEXEC) != 0) {
+    ::close(to_child[0]);
+    ::close(to_child[1]);
+    throw std::runtime_error("pipe failed");
+  }
   pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ < 0) {
+    for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
+    throw std::runtime_error("fork failed");
+  }
   if (pid_ == 0) {
     ::setpgid(0, 0);  // one kill reaches its renderer and helpers
     // Above 4 first, so that neither dup2 undoes the other (the pipes may be 3 and 4).
@@ -103,9 +115,6 @@ HeadlessChromium::HeadlessChromium() {
     ::dup2(null, 0);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    std::vector<char*> argv;
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
     ::execv(kBinary, argv.data());
     ::_exit(127);
   }
@@ -113,22 +122,31 @@ HeadlessChromium::HeadlessChromium() {
   ::close(from_child[1]);
   to_browser_ = to_child[1];
   from_browser_ = from_child[0];
-  const std::string target = Call("Target.createTarget", "{\"url\":\"about:blank\"}", false);
-  const std::string attached = Call(
-      "Target.attachToTarget", "{\"targetId\":\"" + JsonStringField(target, "targetId") + "\",\"flatten\":true}",
-      false);
-  session_ = JsonStringField(attached, "sessionId");
-  if (session_.empty()) throw std::runtime_error("chromium gave no page session: " + attached);
+  try {
+    const std::string target = Call("Target.createTarget", "{\"url\":\"about:blank\"}", false);
+    const std::string attached = Call(
+        "Target.attachToTarget",
+        "{\"targetId\":\"" + JsonStringField(target, "targetId") + "\",\"flatten\":true}", false);
+    session_ = JsonStringField(attached, "sessionId");
+    if (session_.empty()) throw std::runtime_error("chromium gave no page session: " + attached);
+  } catch (...) {
+    Stop();  // no destructor runs for a constructor that throws
+    throw;
+  }
 }
 
-HeadlessChromium::~HeadlessChromium() {
+HeadlessChromium::~HeadlessChromium() { Stop(); }
+
+void HeadlessChromium::Stop() {
   if (to_browser_ >= 0) ::close(to_browser_);
   if (from_browser_ >= 0) ::close(from_browser_);
   if (pid_ > 0) {
     ::kill(-pid_, SIGKILL);
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
   }
+  to_browser_ = from_browser_ = -1;
 }
 
 std::string HeadlessChromium::ReadMessage(int timeout_ms) {
@@ -142,7 +160,9 @@ std::string HeadlessChromium::ReadMessage(int timeout_ms) {
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd readable{from_browser_, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&readable, 1, static_cast<int>(left.count())) <= 0) {
+    const int ready = left.count() <= 0 ? 0 : ::poll(&readable, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
       throw std::runtime_error("chromium did not answer within " + std::to_string(timeout_ms) + " ms");
     }
     char buffer[65536];
@@ -164,8 +184,11 @@ std::string HeadlessChromium::Call(const std::string& method, const std::string&
     sent += static_cast<size_t>(n);
   }
   const std::string id_field = "\"id\":" + std::to_string(id);
+  // However many events come meanwhile, the reply is awaited 30 s in all.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (;;) {
-    const std::string reply = ReadMessage(30000);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const std::string reply = ReadMessage(static_cast<int>(std::max<int64_t>(left.count(), 1)));
     const size_t at = reply.find(id_field);
     // Events carry no id; another reply's id might start with ours ("id":1 in "id":12).
     if (at != 0 && at != 1) continue;

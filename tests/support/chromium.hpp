@@ -39,6 +39,7 @@ class HeadlessChromium {
   // reply's "result" object as JSON text; throws on an error reply.
   std::string Call(const std::string& method, const std::string& params_json, bool to_page = true);
   std::string ReadMessage(int timeout_ms);
+  void Stop();  // kills the browser and closes the pipes
 
   TempDir profile_;
   pid_t pid_ = -1;
