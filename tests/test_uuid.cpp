@@ -30,6 +30,28 @@ TEST_CASE("anything but the 36-character hyphenated form is refused", "[uuid]") 
   }
 }
 
+TEST_CASE("every character of the text is checked: each position, each of the 256 bytes", "[uuid]") {
+  const std::string valid = "6a6b5a13-1f6e-4c3a-9a3e-0d4c1d2e3f40";
+  const std::string hex = "0123456789abcdefABCDEF";
+  for (size_t at = 0; at < valid.size(); ++at) {
+    const bool hyphen = at == 8 || at == 13 || at == 18 || at == 23;
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string text = valid;
+      text[at] = static_cast<char>(byte);
+      const bool expected = hyphen ? byte == '-' : byte != 0 && hex.find(static_cast<char>(byte)) != std::string::npos;
+      INFO("position " << at << ", byte " << byte);
+      auto uuid = Uuid::Parse(text);
+      REQUIRE(uuid.ok() == expected);
+      if (expected && !hyphen) {
+        // The digit lands in its byte's half, whatever its letter case.
+        const int value = byte <= '9' ? byte - '0' : (byte | 0x20) - 'a' + 10;
+        const std::string lower = uuid->ToString();
+        CHECK(lower[at] == "0123456789abcdef"[value]);
+      }
+    }
+  }
+}
+
 TEST_CASE("the nil UUID is recognised", "[uuid]") {
   CHECK(Uuid().IsNil());
   CHECK(Uuid().ToString() == kNilUuidText);
