@@ -16,7 +16,7 @@ PACKAGES="
   apache2 libapache2-mod-fcgid wrk
   clang libclang-rt-14-dev util-linux
   systemd lighttpd nginx-light spawn-fcgi
-  chromium tidy
+  chromium fonts-liberation tidy
 "
 
 missing=""
