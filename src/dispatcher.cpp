@@ -198,10 +198,13 @@ Response Handle(const Request& request, Store& store, Gate* gate) {
   // Counts only (no path, no setting): the public may see them unless the
   // site switched them off. The operator's --shell always may.
   const bool status_allowed = !policy || policy->public_status;
-  const std::string activity_file = gate ? gate->activity().file() : "";
+  // Built only for a status or a page: a lookup pays nothing for them.
+  const auto public_status = [&] {
+    return GatherStatus(store, {gate ? gate->activity().file() : "", "", false, 0});
+  };
   if (params->status) {
     if (!status_allowed) return Refused(Status::NotFound("status is switched off on this site"));
-    const ServiceStatus status = GatherStatus(store, {activity_file, "", false, 0});
+    const ServiceStatus status = public_status();
     Response response;
     if (params->format == Format::kJson) {
       response.content_type = "application/json";
@@ -217,7 +220,7 @@ Response Handle(const Request& request, Store& store, Gate* gate) {
                             params->names.empty() && params->keys.empty();
   if (asks_nothing && WantsHtmlPage(request.accept)) {
     std::optional<ServiceStatus> status;
-    if (status_allowed) status = GatherStatus(store, {activity_file, "", false, 0});
+    if (status_allowed) status = public_status();
     return BrowserPage(params.value(), store, status ? &*status : nullptr);
   }
   Result<Outcome> outcome = Decide(params.value(), store);

@@ -6,7 +6,8 @@
 namespace gosl {
 namespace {
 
-// Where each byte's two hex digits start in "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+// Where each byte's two hex digits start in the 36-character text: groups of
+// 8, 4, 4, 4 and 12 digits, a hyphen between groups.
 constexpr size_t kDigitPairs[Uuid::kByteLength] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
 
 // A hex digit's value, or 0xFF: one load per character (an import parses
