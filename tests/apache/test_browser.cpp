@@ -74,6 +74,16 @@ TEST_CASE("in a real browser the page loads, a name typed finds its key, and hos
   const HttpReply plain = HttpRequest(apache.port(), "GET", apache.app_prefix() + "?q=Mini+Resident");
   CHECK(plain.status == 404);
   CHECK(plain.body == "empty avatar name and UUID key received, cannot proceed");
+  // The same counts for scripts, through the host: every lookup above was
+  // answered by a process mod_fcgid started, and is counted.
+  const HttpReply status = HttpRequest(apache.port(), "GET", apache.app_prefix() + "?status=1&format=json");
+  INFO(status.body);
+  CHECK(status.status == 200);
+  CHECK(status.content_type == "application/json");
+  CHECK(status.body.find("\"records\":2,\"grids\":{\"Production\":2}") != std::string::npos);
+  CHECK(status.body.find("\"owner\":1") != std::string::npos);
+  CHECK(status.body.find("\"found\":0") == std::string::npos);
+  CHECK(status.body.find(apache.app_dir()) == std::string::npos);  // no path of the site
   CHECK(apache.Stop());
 }
 
