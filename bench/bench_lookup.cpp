@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -79,6 +80,31 @@ Percentiles Time(const std::vector<Sample>& samples, Lookup lookup) {
   return Summarise(std::move(us));
 }
 
+// The machine's own tail: work that makes no system call and touches no
+// memory, as long as a median lookup, timed the same way. Interrupts and
+// the hypervisor delay it as they delay lookups; no lookup's p99 can be
+// better than this one's.
+Percentiles BusyReference(double median_us) {
+  volatile uint64_t sink = 1;
+  auto spin = [&sink](size_t steps) {
+    uint64_t x = sink;
+    for (size_t i = 0; i < steps; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    sink = x;
+  };
+  constexpr size_t kCalibration = size_t{1} << 22;
+  auto start = Clock::now();
+  spin(kCalibration);
+  const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+  const size_t steps = std::max<size_t>(1, static_cast<size_t>(kCalibration * median_us / us));
+  std::vector<double> timed;
+  for (size_t i = 0; i < 4 * kSamples; ++i) {
+    auto t = Clock::now();
+    spin(steps);
+    timed.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+  }
+  return Summarise(std::move(timed));
+}
+
 long StatusField(pid_t pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {
@@ -124,10 +150,13 @@ int main(int argc, char** argv) {
     });
     if (wrong) Fail(std::to_string(wrong) + " sampled lookups not found or wrong");
     std::printf("%zu sampled records looked up both ways: every answer right\n", samples.size());
-    std::printf("store name->key, warm        median %6.2f us   p99 %6.2f us   (budget: median <= 5 us)\n",
+    std::printf("store name->key, warm        median %6.2f us   p99 %6.2f us   (budget: median <= 4 us, p99 <= 10 us)\n",
                 by_name.median_us, by_name.p99_us);
     std::printf("store key->name, warm        median %6.2f us   p99 %6.2f us\n", by_key.median_us,
                 by_key.p99_us);
+    auto busy = BusyReference(by_name.median_us);
+    std::printf("CPU-only work as long        median %6.2f us   p99 %6.2f us   (this machine's own tail, same run)\n",
+                busy.median_us, busy.p99_us);
   }
   {
     // Sharing one database between processes (docs/architecture.md): a
@@ -194,7 +223,7 @@ int main(int argc, char** argv) {
                                           gosl::test::CgiParams("GET", "key=" + samples[0].key_text));
   double first_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   if (first.status != 200) Fail("first FastCGI answer was " + std::to_string(first.status));
-  std::printf("fresh FastCGI process: spawn to first answer %.2f ms (SPEC: <= 20 ms at 10 M)\n",
+  std::printf("fresh FastCGI process: spawn to first answer %.2f ms (budget: <= 10 ms at 10 M)\n",
               first_ms);
 
   constexpr size_t kCostRounds = 4000;

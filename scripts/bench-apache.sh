@@ -5,7 +5,8 @@
 # nothing) served by the same Apache, from the same directory and .htaccess
 # (and once more from a directory with a two-line .htaccess, to show what the
 # shipped one costs): requests/s and p50/p99 at 1 and 8
-# connections, the ratios against SPEC's budget (gosl >= 90 % of hello, median of alternating pairs), the
+# connections, the ratios against SPEC's budget (gosl >= 95 % of hello at
+# one connection, 100 % at eight; median of alternating pairs), the
 # cold start, the RSS of each gosl process and the p99 of a burst that makes
 # mod_fcgid spawn processes. DB_DIR holds slkvdb/ (as --dir does); lookups use
 # ~1000 names from CSV (default: the gen-N.csv that scripts/bench.sh keeps
@@ -225,7 +226,7 @@ base="http://127.0.0.1:$PORT"
 cold_gosl=$(curl -s -o "$W/cold.out" -w '%{time_total}' "$base${URL_GOSL}$(head -n 1 "$NAMES")")
 cold_hello=$(curl -s -o /dev/null -w '%{time_total}' "$base$URL_HELLO")
 echo "cold start, fresh Apache to first answer: gosl-basics $(awk -v t="$cold_gosl" 'BEGIN { printf "%.1f", t * 1000 }') ms" \
-     "(answer '$(head -c 36 "$W/cold.out")'), fcgi_hello $(awk -v t="$cold_hello" 'BEGIN { printf "%.1f", t * 1000 }') ms (budget: first answer of a fresh process <= 20 ms)"
+     "(answer '$(head -c 36 "$W/cold.out")'), fcgi_hello $(awk -v t="$cold_hello" 'BEGIN { printf "%.1f", t * 1000 }') ms (budget: first answer of a fresh process <= 10 ms at 10 M records)"
 
 # Warm-up: mod_fcgid spawns processes for 8 connections (requests that find none idle sleep 1 s);
 # two rounds, so that no program is measured while it still waits for spawns.
@@ -269,8 +270,8 @@ awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3; errors[$1 " " $2] += $7 }
       }
       ratio = median(pair, rounds); h = median(hello, rounds)
       s = rps["static " c " 0"]; b = rps["hello-bare " c " 0"]
-      printf "at %d connection(s): gosl/hello %.2f, median of %d pairs (%s) (budget: >= 0.90); hello/static %.2f, hello/hello-bare %.2f (the shipped .htaccess)\n",
-        c, ratio, rounds, list, s ? h / s : 0, b ? h / b : 0
+      printf "at %d connection(s): gosl/hello %.2f, median of %d pairs (%s) (budget: >= %.2f); hello/static %.2f, hello/hello-bare %.2f (the shipped .htaccess)\n",
+        c, ratio, rounds, list, c == 1 ? 0.95 : 1.00, s ? h / s : 0, b ? h / b : 0
       # An error answer is cheap: a ratio over runs that had any means nothing.
       if (errors["gosl " c] + errors["hello " c] > 0)
         printf "  NOT VALID at %d connection(s): %d error answers from gosl, %d from hello\n", c, errors["gosl " c], errors["hello " c]
