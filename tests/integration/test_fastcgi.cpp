@@ -1,9 +1,15 @@
 // The real binary as mod_fcgid runs it: a listening socket on fd 0, only PATH
 // in the environment, stdout and stderr captured to prove nothing goes there.
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <leveldb/db.h>
@@ -156,6 +162,49 @@ TEST_CASE("SIGUSR1 also stops the FastCGI loop cleanly", "[integration][fastcgi]
   int status = site.process().StopWith(SIGUSR1);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+// libfcgi closes a connection by shutting down its side, then reading and
+// dropping whatever the web server still sends until it closes too: one more
+// sleep and wake-up per request under mod_fcgid. A process that has read the
+// whole request (its stdin to the end) closes at once instead.
+TEST_CASE("the connection is closed (not only shut down) once the answer is written",
+          "[integration][fastcgi]") {
+  Site site(Site::Db::kSeeded);
+  site.Start({"--writes", "open"});
+  REQUIRE(site.Get("name=mini").body == kMiniKey);  // serving
+
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  site.SocketPath().copy(address.sun_path, sizeof(address.sun_path) - 1);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+  const std::string request = EncodeFastCgiRequest(CgiParams("GET", "name=mini"));
+  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+
+  // The answer, then the end of what the process sends.
+  std::string received;
+  for (;;) {
+    pollfd readable{fd, POLLIN, 0};
+    REQUIRE(::poll(&readable, 1, 30000) == 1);
+    char buffer[4096];
+    const ssize_t got = ::read(fd, buffer, sizeof(buffer));
+    if (got <= 0) break;
+    received.append(buffer, static_cast<size_t>(got));
+  }
+  CHECK(received.find(kMiniKey) != std::string::npos);
+
+  // Shut down only, the process would still read (and drop) these bytes for
+  // as long as they come; closed, the first one is refused.
+  bool refused = false;
+  for (int sent = 0; sent < 100 && !refused; ++sent) {
+    refused = ::send(fd, "x", 1, MSG_NOSIGNAL) < 0;
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::close(fd);
+  CHECK(refused);
+  CHECK(site.Get("name=mini").body == kMiniKey);
 }
 
 }  // namespace gosl::test

@@ -129,6 +129,16 @@ class ReplyReader {
 
 }  // namespace
 
+std::string EncodeFastCgiRequest(const Params& params, const std::string& body) {
+  std::string request;
+  const char begin[8] = {
+      static_cast<char>(kResponderRole >> 8), static_cast<char>(kResponderRole & 0xff), 0, 0, 0, 0, 0, 0};
+  AppendRecord(&request, kBeginRequest, begin, sizeof(begin));
+  AppendStream(&request, kParams, EncodeParams(params));
+  AppendStream(&request, kStdin, body);
+  return request;
+}
+
 HttpReply FastCgiRequest(const std::string& socket_path, const Params& params, const std::string& body,
                          int timeout_ms) {
   const std::string what = "FastCgiRequest(" + socket_path + ")";
@@ -142,13 +152,7 @@ HttpReply FastCgiRequest(const std::string& socket_path, const Params& params, c
   if (!fd.valid()) internal::ThrowErrno(what + ": socket");
   internal::ConnectBefore(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr), deadline, socket_path);
 
-  std::string request;
-  const char begin[8] = {
-      static_cast<char>(kResponderRole >> 8), static_cast<char>(kResponderRole & 0xff), 0, 0, 0, 0, 0, 0};
-  AppendRecord(&request, kBeginRequest, begin, sizeof(begin));
-  AppendStream(&request, kParams, EncodeParams(params));
-  AppendStream(&request, kStdin, body);
-
+  const std::string request = EncodeFastCgiRequest(params, body);
   ReplyReader reader(what);
   std::string received;
   const bool complete = internal::Exchange(fd.get(), request, &received, deadline, what,

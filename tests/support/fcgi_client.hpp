@@ -24,6 +24,10 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 HttpReply FastCgiRequest(const std::string& socket_path, const Params& params, const std::string& body = "",
                          int timeout_ms = 10000);
 
+// The bytes of that request as a web server sends them: FCGI_BEGIN_REQUEST, the params and `body` as
+// FCGI_STDIN, each stream ended by its empty record (for tests that drive the socket themselves).
+std::string EncodeFastCgiRequest(const Params& params, const std::string& body = "");
+
 // The CGI params a web server would send: REQUEST_METHOD, QUERY_STRING, CONTENT_LENGTH (when `body` is non-empty or
 // the method is POST), CONTENT_TYPE (when non-empty), GATEWAY_INTERFACE, SERVER_PROTOCOL, SCRIPT_NAME, REMOTE_ADDR,
 // then `extra` in order.

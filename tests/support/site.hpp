@@ -62,6 +62,8 @@ class Site {
                                  const std::string& unix_socket = "");
   // Process i, counted in start order (servers included), to signal, stop or check.
   FastCgiProcess& process(int i = 0);
+  // The FastCGI socket process i listens on.
+  const std::string& SocketPath(int i = 0) const { return At(i).socket; }
   // What process i wrote to stdout.
   std::string Stdout(int i = 0) const;
   // What process i wrote to stderr.
