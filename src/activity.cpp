@@ -80,6 +80,12 @@ const char* TallyName(Tally tally) {
 ActivityRecorder::ActivityRecorder(std::string file) : file_(std::move(file)) {}
 
 ActivityRecorder::~ActivityRecorder() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (writer_.joinable()) writer_.join();
   if (fd_ < 0) return;
   // Blanked, so a reader skips it without asking the kernel; a process
   // killed leaves its slot written, and the lock (gone) tells.
@@ -122,13 +128,35 @@ bool ActivityRecorder::Claim() {
 }
 
 void ActivityRecorder::Count(Tally tally, bool owner) {
-  std::lock_guard<std::mutex> counting(mutex_);
-  if (slot_ < 0 && (tried_ || !Claim())) return;
+  std::unique_lock<std::mutex> counting(mutex_);
+  if (slot_ < 0) {
+    if (tried_ || !Claim()) return;
+    writer_ = std::thread([this] { WriteLater(); });
+  }
   ++mine_.answered[static_cast<size_t>(tally)];
   mine_.owner = owner;
+  if (unwritten_) return;  // the writer is already waiting to write
+  unwritten_ = true;
+  counting.unlock();
+  changed_.notify_one();
+}
+
+void ActivityRecorder::WriteSlot() {
   const std::string slot = EncodeSlot(mine_);
-  // A failed write costs this answer's count only.
+  // A failed write is made good by the next one.
   (void)!::pwrite(fd_, slot.data(), slot.size(), static_cast<off_t>(slot_) * static_cast<off_t>(kSlotBytes));
+}
+
+void ActivityRecorder::WriteLater() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [this] { return unwritten_ || stopping_; });
+    // The answers of the next kWriteDelay go out in the same write. At the
+    // end the destructor blanks the slot: nothing left to write.
+    if (stopping_ || changed_.wait_for(lock, kWriteDelay, [this] { return stopping_; })) return;
+    WriteSlot();
+    unwritten_ = false;
+  }
 }
 
 Result<std::vector<ProcessActivity>> ReadActivity(const std::string& file) {

@@ -6,11 +6,38 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
 
 namespace gosl {
+namespace {
+
+// The processes of file once their counts add up to `answers` (each answer
+// reaches the file within ActivityRecorder::kWriteDelay, by the recorder's
+// own thread: nothing else is counted after them here), or as they are
+// after 10 s.
+std::vector<ProcessActivity> ReadOnce(const std::string& file, uint64_t answers) {
+  std::vector<ProcessActivity> processes;
+  for (int tries = 0; tries < 1000; ++tries) {
+    auto read = ReadActivity(file);
+    REQUIRE(read.ok());
+    processes = std::move(read).value();
+    uint64_t total = 0;
+    for (const ProcessActivity& process : processes) {
+      for (uint64_t count : process.answered) total += count;
+    }
+    if (total == answers) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return processes;
+}
+
+}  // namespace
 
 TEST_CASE("each recorder holds a slot while it lives, and its counts are read back", "[status]") {
   test::TempDir dir;
@@ -24,11 +51,10 @@ TEST_CASE("each recorder holds a slot while it lives, and its counts are read ba
     second.Count(Tally::kNotFound, false);
     second.Count(Tally::kFailed, false);
     second.Count(Tally::kOther, false);
-    auto processes = ReadActivity(file);
-    REQUIRE(processes.ok());
-    REQUIRE(processes->size() == 2);
-    const ProcessActivity& a = processes.value()[0];
-    const ProcessActivity& b = processes.value()[1];
+    const std::vector<ProcessActivity> processes = ReadOnce(file, 6);
+    REQUIRE(processes.size() == 2);
+    const ProcessActivity& a = processes[0];
+    const ProcessActivity& b = processes[1];
     CHECK(a.pid == ::getpid());
     CHECK(a.owner);
     CHECK_FALSE(b.owner);
