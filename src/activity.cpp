@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <system_error>
 
 #include "gosl/version.hpp"
 #include "util/coding.hpp"
@@ -131,10 +132,16 @@ void ActivityRecorder::Count(Tally tally, bool owner) {
   std::unique_lock<std::mutex> counting(mutex_);
   if (slot_ < 0) {
     if (tried_ || !Claim()) return;
-    writer_ = std::thread([this] { WriteLater(); });
+    try {
+      writer_ = std::thread([this] { WriteLater(); });
+    } catch (const std::system_error&) {
+      // A host's limit on threads (CloudLinux counts them as processes):
+      // each answer is written at once instead.
+    }
   }
   ++mine_.answered[static_cast<size_t>(tally)];
   mine_.owner = owner;
+  if (!writer_.joinable()) return WriteSlot();
   if (unwritten_) return;  // the writer is already waiting to write
   unwritten_ = true;
   counting.unlock();

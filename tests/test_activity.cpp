@@ -3,6 +3,7 @@
 #include "gosl/activity.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/other_user.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
@@ -91,6 +93,45 @@ TEST_CASE("a process killed without a word leaves no slot behind", "[status]") {
   CHECK(ReadActivity(file).value().empty());
   ::close(ready[0]);
   ::close(ready[1]);
+}
+
+TEST_CASE("a process that may not start a thread writes each answer's count at once", "[status]") {
+  auto user = test::OtherUser::Create();
+  if (!user) {
+    WARN("skipped: making another user needs root");
+    return;
+  }
+  test::TempDir dir;
+  const std::string file = dir.File("db.activity");
+  REQUIRE(::chown(dir.path().c_str(), user->uid(), user->gid()) == 0);
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The new user's only process, allowed one: a thread would be a second.
+    const struct rlimit one {1, 1};
+    if (::setgid(user->gid()) != 0 || ::setuid(user->uid()) != 0 || ::setrlimit(RLIMIT_NPROC, &one) != 0) {
+      ::_exit(2);
+    }
+    ActivityRecorder recorder(file);
+    recorder.Count(Tally::kFound, true);
+    recorder.Count(Tally::kFound, true);
+    // Read back at once, by this user (the file is theirs): no waiting.
+    const auto processes = ReadActivity(file);
+    const bool written = processes.ok() && processes->size() == 1 &&
+                         processes->front().answered == std::array<uint64_t, kTallies>{2, 0, 0, 0, 0};
+    (void)!::write(ready[1], written ? "y" : "n", 1);
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char said = 0;  // none when the child died (a thread it could not start, thrown)
+  (void)!::read(ready[0], &said, 1);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(ready[0]);
+  CHECK(said == 'y');
+  CHECK(WIFEXITED(status));
 }
 
 TEST_CASE("a recorder that cannot have its file serves on uncounted", "[status]") {
