@@ -12,6 +12,7 @@
 #include "gosl/version.hpp"
 #include "util/coding.hpp"
 #include "util/private_files.hpp"
+#include "util/quiet_thread.hpp"
 
 namespace gosl {
 namespace {
@@ -133,7 +134,7 @@ void ActivityRecorder::Count(Tally tally, bool owner) {
   if (slot_ < 0) {
     if (tried_ || !Claim()) return;
     try {
-      writer_ = std::thread([this] { WriteLater(); });
+      writer_ = QuietThread([this] { WriteLater(); });
     } catch (const std::system_error&) {
       // A host's limit on threads (CloudLinux counts them as processes):
       // each answer is written at once instead.

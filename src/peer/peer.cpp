@@ -21,6 +21,7 @@
 #include "peer/wire.hpp"
 #include "store/db_files.hpp"
 #include "util/posix_io.hpp"
+#include "util/quiet_thread.hpp"
 
 namespace gosl {
 namespace {
@@ -188,7 +189,7 @@ struct PeerServer::Impl {
     SetTimeouts(fd, options.frame_timeout_ms);
     connections.insert(fd);
     try {
-      std::thread([this, fd, legacy] { Serve(fd, legacy); }).detach();
+      QuietThread([this, fd, legacy] { Serve(fd, legacy); }).detach();
     } catch (const std::system_error&) {  // the host's thread limit: refuse this peer, live on
       connections.erase(fd);
       ::close(fd);
@@ -258,7 +259,7 @@ struct PeerServer::Impl {
 };
 
 PeerServer::PeerServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
-  impl_->acceptor = std::thread([impl = impl_.get()] { impl->Accept(); });
+  impl_->acceptor = QuietThread([impl = impl_.get()] { impl->Accept(); });
 }
 
 Result<std::unique_ptr<PeerServer>> PeerServer::Start(const Options& options, Handler handler) {

@@ -10,6 +10,7 @@
 #include "gosl/logging.hpp"
 #include "store/leveldb_status.hpp"
 #include "store/record_format.hpp"
+#include "util/quiet_thread.hpp"
 
 namespace gosl {
 namespace {
@@ -64,7 +65,7 @@ CountKeeper::CountKeeper(leveldb::DB* db, std::string path, bool created)
   }
   if (Load()) return;
   state_ = EntryCounts::State::kCounting;
-  counter_ = std::thread(&CountKeeper::CountAll, this);
+  counter_ = QuietThread([this] { CountAll(); });
 }
 
 CountKeeper::~CountKeeper() {

@@ -20,6 +20,7 @@
 #include "store/db_options.hpp"
 #include "store/record_format.hpp"
 #include "util/private_files.hpp"
+#include "util/quiet_thread.hpp"
 
 namespace gosl {
 namespace {
@@ -167,7 +168,8 @@ void LocalDb::StartCarrying(bool refresh) {
   // gives up most of its block cache until the carry is done.
   current_->LimitBlockCache(kCarryingCacheBytes);
   if (carrier_.joinable()) carrier_.join();
-  carrier_ = std::thread(&LocalDb::CarryLoop, this, predecessor_, refresh);
+  carrier_ = QuietThread(
+      [this, predecessor = predecessor_, refresh] { CarryLoop(predecessor, refresh); });
 }
 
 DatabaseIdentity LocalDb::FollowPath(bool force) {
