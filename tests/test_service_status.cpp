@@ -4,7 +4,9 @@
 #include "gosl/service_status.hpp"
 
 #include <fstream>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
@@ -12,8 +14,10 @@
 #include <catch2/catch.hpp>
 
 #include "gosl/importer.hpp"
+#include "gosl/logging.hpp"
 #include "gosl/store.hpp"
 #include "support/counted_facts.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
@@ -126,6 +130,38 @@ TEST_CASE("a database another version wrote into is counted again, with the writ
   REQUIRE(again.ok());
   CHECK(again->counted);
   CHECK(again->names == facts.names);
+}
+
+TEST_CASE("lookups do not wait for the counts: they are read, or counted, when first asked for",
+          "[status]") {
+  test::TempDir dir;
+  const std::string db = dir.File("db");
+  {
+    Store store({db});
+    REQUIRE(store.Record(Name("Counted Before"), KeyNumber(1), "Production").ok());
+  }
+  {
+    // A version that journals without counting registers once more.
+    leveldb::DB* raw = nullptr;
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
+    std::unique_ptr<leveldb::DB> owned(raw);
+    leveldb::WriteBatch old_write;
+    old_write.Put(std::string("nold version"), std::string(KeyNumber(2).bytes()));
+    old_write.Put(std::string("r") + std::string(8, 0x7f) + std::string(KeyNumber(2).bytes()), std::string(1, '\x01') + "x");
+    REQUIRE(owned->Write(leveldb::WriteOptions(), &old_write).ok());
+  }
+  REQUIRE(log::SetUp({dir.File("gosl.log"), 1 << 20, 1, log::Level::kInfo, false}).ok());
+  Store store({db});
+  REQUIRE(store.FindByName(Name("Counted Before")).ok());
+  REQUIRE(store.FindByName(Name("Old Version")).ok());
+  // Time for a count started at open (as one was before) to say so.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(test::ReadFile(dir.File("gosl.log")).find("counting its names") == std::string::npos);
+  const DatabaseFacts facts = test::CountedFacts(store);
+  CHECK(facts.names == 2);
+  CHECK(facts.registrations == 2);
+  log::ShutDown();
+  CHECK(test::ReadFile(dir.File("gosl.log")).find("counting its names") != std::string::npos);
 }
 
 TEST_CASE("an import counts what it wrote and says what it was", "[status]") {

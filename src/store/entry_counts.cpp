@@ -44,6 +44,12 @@ std::string NewestJournalKey(leveldb::DB* db, const leveldb::Snapshot* snapshot 
   leveldb::ReadOptions options;
   options.snapshot = snapshot;
   std::unique_ptr<leveldb::Iterator> it(db->NewIterator(options));
+  // Looked for forwards first: with no journal (a fresh import) stepping back
+  // from the end would open the last table of every level, a few ms of a
+  // fresh process's first answer; a forward seek opens none.
+  const std::string journal(1, kJournalPrefix);
+  it->Seek(journal);
+  if (!it->Valid() || !it->key().starts_with(journal)) return "";
   it->Seek(std::string(1, kJournalPrefix + 1));
   if (it->Valid()) {
     it->Prev();
@@ -61,10 +67,16 @@ CountKeeper::CountKeeper(leveldb::DB* db, std::string path, bool created)
   if (created) {
     leveldb::WriteBatch mark;
     AppendEntries(mark, nullptr);
-    if (db_->Write(leveldb::WriteOptions(), &mark).ok()) return;
+    loaded_ = db_->Write(leveldb::WriteOptions(), &mark).ok();
   }
+}
+
+void CountKeeper::LoadOnce() {
+  if (loaded_) return;
+  loaded_ = true;
   if (Load()) return;
   state_ = EntryCounts::State::kCounting;
+  // It waits for mutex_, which the caller holds, before it reads anything.
   counter_ = QuietThread([this] { CountAll(); });
 }
 
@@ -207,6 +219,7 @@ void CountKeeper::AppendEntries(leveldb::WriteBatch& batch, const Totals* change
 
 Status CountKeeper::Write(leveldb::WriteBatch* batch, bool sync) {
   std::lock_guard<std::mutex> writing(mutex_);
+  LoadOnce();
   const Totals changed = Tally(*batch);
   // The caller's batch stays as it was given: it may be written again.
   leveldb::WriteBatch with_counts(*batch);
@@ -219,8 +232,9 @@ Status CountKeeper::Write(leveldb::WriteBatch* batch, bool sync) {
   return written;
 }
 
-EntryCounts CountKeeper::Counts() const {
+EntryCounts CountKeeper::Counts() {
   std::lock_guard<std::mutex> reading(mutex_);
+  LoadOnce();
   EntryCounts counts;
   counts.state = state_;
   if (state_ != EntryCounts::State::kExact) return counts;

@@ -38,8 +38,11 @@ struct EntryCounts {
 
 class CountKeeper {
  public:
-  // db: the open database (not owned; outlives this). Reads the counts kept
-  // in it; when they are missing or stale, counts it on a thread of its own.
+  // db: the open database (not owned; outlives this). The counts kept in it
+  // are read when first needed (a write, Counts()), not at open: reading
+  // them opens the first table of every level, which a fresh process's
+  // first lookup should not wait for. When they are missing or stale, they
+  // are counted then, on a thread of its own.
   // created: the database was made just now, empty: nothing to count.
   CountKeeper(leveldb::DB* db, std::string path, bool created);
   ~CountKeeper();  // stops a count under way (the next open counts again)
@@ -49,7 +52,7 @@ class CountKeeper {
   // Writes batch with the counts it changes added to it. The one way this
   // database is written while served.
   Status Write(leveldb::WriteBatch* batch, bool sync);
-  EntryCounts Counts() const;
+  EntryCounts Counts();
 
  private:
   // Signed: while counting, writes add differences that may be negative.
@@ -66,6 +69,9 @@ class CountKeeper {
   // The count entries and the mark: of the grids changed changes, as they
   // will be once it is written; all of them, as they are, when null.
   void AppendEntries(leveldb::WriteBatch& batch, const Totals* changed) const;
+  // Reads the counts, or starts counting, the first time only.
+  // Requires: mutex_ held.
+  void LoadOnce();
   bool Load();
   void CountAll();
 
@@ -74,6 +80,7 @@ class CountKeeper {
   mutable std::mutex mutex_;  // serialises writes, so that each tally is against what is there
   Totals totals_;              // guarded by mutex_
   EntryCounts::State state_ = EntryCounts::State::kExact;  // guarded by mutex_
+  bool loaded_ = false;                                     // guarded by mutex_
   std::atomic<bool> stop_{false};
   std::thread counter_;
 };
