@@ -190,7 +190,7 @@ class RegistrationLimiter::Table {
 };
 
 RegistrationLimiter::RegistrationLimiter(std::string file)
-    : path_(std::move(file)), local_(new Slot[kSlots]()) {}
+    : path_(std::move(file)) {}
 
 RegistrationLimiter::~RegistrationLimiter() = default;
 
@@ -221,6 +221,8 @@ int RegistrationLimiter::Charge(const std::vector<std::string>& clients, unsigne
     said_busy_ = false;
   }
   shared_ = fd >= 0;
+  // Made at the first registration, not with the process: most never see one.
+  if (!local_) local_.reset(new Slot[kSlots]());
   Table table(fd, local_.get());
   auto next_at = [&](const Slot& slot, uint64_t id) {
     if (slot.id != id || slot.next_at_us > now_us + kMaxAheadUs) return now_us;
