@@ -15,6 +15,7 @@
 #   BENCH_ROUNDS=3           gosl / do-nothing pairs at each connection count (the ratio is their median)
 #   BENCH_APACHE_CONFIG=...  extra server config lines, e.g. "FcgidMaxProcessesPerClass 1"
 #   BENCH_LOG_LEVEL=...      logLevel for gosl-basics instead of config.ini's (INFO: a line per request)
+#   BENCH_NAME_COUNT=1000    how many different names the lookups ask for (at most 200,000)
 set -eu
 
 [ $# -ge 2 ] || { echo "usage: $0 BUILD_DIR DB_DIR [CSV]" >&2; exit 2; }
@@ -98,11 +99,15 @@ if [ "$(id -u)" = 0 ]; then
   [ "$SHARED_DB" = 1 ] || chown -R "$RUN_USER" "$APP/slkvdb"
 fi
 
-# Names for the lookups: every 200th of the first 200,000 lines, URL-encoded (space -> +).
+# Names for the lookups: BENCH_NAME_COUNT (default 1000) spread over the
+# first 200,000 lines, URL-encoded (space -> +). With few, the processes that
+# forward answer most from what they remember; with many, they forward.
+NAME_COUNT=${BENCH_NAME_COUNT:-1000}
 NAMES=$W/names.txt
 if [ -f "$CSV" ]; then
-  head -n 200000 "$CSV" | awk -F, 'NR % 200 == 1 && $2 ~ /^[A-Za-z0-9 ._-]+$/ { gsub(/ /, "+", $2); print $2 }' |
-    head -n 1000 > "$NAMES"
+  head -n 200000 "$CSV" | awk -F, -v every=$((200000 / NAME_COUNT)) \
+      '(NR - 1) % every == 0 && $2 ~ /^[A-Za-z0-9 ._-]+$/ { gsub(/ /, "+", $2); print $2 }' |
+    head -n "$NAME_COUNT" > "$NAMES"
 fi
 [ -s "$NAMES" ] || { echo "bench-apache: no CSV at $CSV; every lookup asks for one unknown name"; echo "Nobody+Here" > "$NAMES"; }
 
@@ -244,6 +249,7 @@ printf '%-10s %5s %10s %9s %9s %9s %7s\n' target conns 'req/s' 'p50 ms' 'p99 ms'
 ROUNDS=${BENCH_ROUNDS:-3}
 for c in 1 8; do
   ROUND=0
+  log_from=$(wc -l < "$APP/gosl.log" 2> /dev/null || echo 0)
   run_wrk static "$c" "$SECONDS_EACH" "$base$URL_STATIC"
   run_wrk hello-bare "$c" "$SECONDS_EACH" "$base$URL_BARE"
   for ROUND in $(seq 1 "$ROUNDS"); do
@@ -255,7 +261,15 @@ for c in 1 8; do
       run_wrk hello "$c" "$SECONDS_EACH" "$base$URL_HELLO" "$NAMES"
     fi
   done
+  # Which processes mod_fcgid handed the requests to: the one holding the
+  # database answers from it, the others forward to it (docs/architecture.md).
+  tail -n +"$((log_from + 1))" "$APP/gosl.log" 2> /dev/null |
+    awk -v c="$c" -v holders="$(grep ' holds database ' "$APP/gosl.log" | sed 's/.*\[\([0-9]*\)\].*/\1/' | sort -u | tr '\n' ' ')" '
+      BEGIN { n = split(holders, h, " "); for (i = 1; i <= n; i++) holder[h[i]] = 1 }
+      / INFO [0-9][0-9][0-9] / { pid = $3; gsub(/[][]/, "", pid); seen[pid]++; total++; if (pid in holder) own++ }
+      END { if (total) printf "  gosl at %d connection(s): %d requests logged by %d processes, %.0f %% by the one holding the database, %.0f %% forwarded by the others\n", c, total, length(seen), 100 * own / total, 100 * (total - own) / total }' >> "$W/who.txt"
 done
+cat "$W/who.txt" 2> /dev/null || true
 awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3; errors[$1 " " $2] += $7 }
   function median(values, n,    i, j, t) {
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (values[j] < values[i]) { t = values[i]; values[i] = values[j]; values[j] = t }

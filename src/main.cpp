@@ -80,7 +80,9 @@ int main(int argc, char* argv[]) {
       operations.export_file.clear();
     }
     const bool may_create = !operations.import_file.empty() || config.create;
-    gosl::Store store({config.DatabasePath(), config.memory_budget_mb, may_create});
+    gosl::StoreOptions store_options{config.DatabasePath(), config.memory_budget_mb, may_create};
+    store_options.hand_over_when_idle = mode == Mode::kFastCgi;
+    gosl::Store store(store_options);
     if (mode == Mode::kStatus) {
       // Asks the process serving the database, or opens it when none does;
       // waits for a count under way after an upgrade (seconds).

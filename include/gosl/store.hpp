@@ -53,6 +53,13 @@ struct StoreOptions {
   // but does not answer yet (it is starting, or exiting and handing over).
   int wait_ms = 2000;
 
+  // The process holding the database gives it up to the others when, for a
+  // while, it answers only them (FastCGI: mod_fcgid hands requests to the
+  // process that finished last, so one process may take them all while the
+  // holder waits). The next process to forward takes the database, and
+  // answers from it without a hop. See Router::MaybeHandOver.
+  bool hand_over_when_idle = false;
+
   // The file system LevelDB goes through; null: the real one, tables read
   // with pread. Tests inject faults here (a full disk, read errors). Not
   // owned; must outlive the store.

@@ -92,7 +92,30 @@ Status LocalDb::Open(bool& lock_held_elsewhere) {
   if (is_open()) return Status::OK();
   std::lock_guard<std::mutex> opening(open_mutex_);
   if (is_open()) return Status::OK();
-  return OpenLocked(lock_held_elsewhere);
+  Status opened = OpenLocked(lock_held_elsewhere);
+  if (opened.ok()) released_ = false;
+  return opened;
+}
+
+Status LocalDb::Release() {
+  std::lock_guard<std::mutex> opening(open_mutex_);
+  if (!is_open()) return Status::Unavailable("database '" + options_.path + "' is not open here");
+  std::shared_ptr<Database> closing;
+  {
+    std::unique_lock<std::shared_mutex> exclusive(state_);
+    // An export's copy would keep LevelDB's lock until it ends.
+    if (predecessor_ || !current_ || current_.use_count() > 1) {
+      return Status::Unavailable("database '" + options_.path + "' is being carried or exported");
+    }
+    // Before lookups and registrations waiting for the lock find it gone:
+    // the router sends them on to the next holder.
+    released_ = true;
+    open_ = false;
+    closing = std::move(current_);
+  }
+  closing.reset();  // the last reference: LevelDB closes, its lock goes
+  path_lock_.reset();
+  return Status::OK();
 }
 
 Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {

@@ -52,6 +52,12 @@ class LocalDb final : public CarryTarget {
   // failure lock_held_elsewhere says whether another process serves it.
   Status Open(bool& lock_held_elsewhere);
   bool is_open() const { return open_.load(std::memory_order_acquire); }
+  // Closes the database and gives up the path's role, for another process to
+  // take (Router::HandOver); Answer() then says kUnavailable until Open().
+  // kUnavailable, with nothing changed, while a carry runs or an export
+  // still reads the database.
+  Status Release();
+  bool released() const { return released_.load(); }
   // The directory served now, after looking whether the path holds another
   // one (and taking that one over): at most every 100 ms, or now with force.
   DatabaseIdentity FollowPath(bool force = false);
@@ -129,6 +135,7 @@ class LocalDb final : public CarryTarget {
   std::shared_ptr<Database> predecessor_;         // being carried into current_, or null
   std::unique_ptr<PathLock> predecessor_lock_;    // its own path's role, while carried
   std::atomic<bool> open_{false};
+  std::atomic<bool> released_{false};
   std::atomic<bool> write_fault_{false};
   bool closed_after_fault_ = false;               // guarded by open_mutex_
 

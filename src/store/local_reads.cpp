@@ -175,6 +175,9 @@ struct Layers {
 }  // namespace
 
 Result<std::vector<AvatarRecord>> LocalDb::Answer(const PeerRequest& request) {
+  if (released_.load()) {
+    return Status::Unavailable("database '" + options_.path + "' was handed to another process");
+  }
   if (request.op == PeerOp::kRecord && write_fault_.load()) {
     if (Status s = ReopenAfterWriteFault(); !s.ok()) return s;
   }

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 #include "gosl/logging.hpp"
 #include "gosl/version.hpp"
 #include "peer/wire.hpp"
 #include "util/private_files.hpp"
+#include "util/quiet_thread.hpp"
 
 namespace gosl {
 
@@ -15,8 +18,19 @@ Router::Router(const StoreOptions& options, LocalDb& local, SharedWriteCounter& 
     : options_(options), local_(local), writes_(writes) {}
 
 Router::~Router() {
+  {
+    std::lock_guard<std::mutex> lock(hand_over_mutex_);
+    stopping_ = true;
+  }
+  if (hand_over_.joinable()) hand_over_.join();
   server_.reset();
   peer_.reset();
+}
+
+int64_t Router::NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 Status Router::StartPeerServer() {
@@ -35,6 +49,16 @@ Status Router::StartPeerServer() {
 
 PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::ChunkSender& send) {
   PeerReply reply;
+  // An operation keeps the database here until it ends (MaybeHandOver).
+  struct InFlight {
+    std::atomic<int>& count;
+    explicit InFlight(std::atomic<int>& c) : count(c) { ++count; }
+    ~InFlight() { --count; }
+  };
+  const bool operation =
+      request.op == PeerOp::kSwapIn || request.op == PeerOp::kExport || request.op == PeerOp::kFacts;
+  std::optional<InFlight> in_flight;
+  if (operation) in_flight.emplace(operations_in_flight_);
   switch (request.op) {
     case PeerOp::kSwapIn: {
       auto summary = local_.SwapIn(request.name, request.grid == "refresh");
@@ -96,7 +120,55 @@ PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::Chunk
   }
   // Only an owner that marks the shared counter lets peers remember answers.
   reply.cacheable = writes_.get() != nullptr;
+  if (options_.hand_over_when_idle) MaybeHandOver();
   return reply;
+}
+
+void Router::MaybeHandOver() {
+  if (++peer_answers_in_a_row_ < kHandOverAfterAnswers ||
+      NowMs() - last_own_work_ms_.load() < std::chrono::milliseconds(kHandOverAfter).count() ||
+      operations_in_flight_.load() > 0) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(hand_over_mutex_);
+  if (stopping_ || handing_over_) return;
+  if (hand_over_.joinable()) hand_over_.join();  // the last one, finished
+  handing_over_ = true;
+  try {
+    hand_over_ = QuietThread([this] { HandOver(); });
+  } catch (const std::system_error&) {  // the host's thread limit: keep the database
+    handing_over_ = false;
+  }
+}
+
+void Router::HandOver() {
+  const uint64_t answered = peer_answers_in_a_row_.load();
+  Status released = Status::Unavailable("no longer holds it");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (owns_database() && server_ && operations_in_flight_.load() == 0) {
+      // The peers first: a peer whose connection closes takes the database
+      // (waiting for its lock) or finds the process that did.
+      server_.reset();
+      server_running_ = false;
+      released = local_.Release();
+      if (!released.ok()) {
+        if (Status started = StartPeerServer(); !started.ok()) {
+          log::Warning("database '" + options_.path + "': other processes cannot share it yet: " +
+                       started.message());
+        }
+      }
+    }
+  }
+  if (released.ok()) {
+    log::Notice("database '" + options_.path + "': handed to the processes the web server sends " +
+                "requests to (this one answered only them, " + std::to_string(answered) +
+                " lookups in a row)");
+  }
+  peer_answers_in_a_row_ = 0;
+  last_own_work_ms_ = NowMs();
+  std::lock_guard<std::mutex> lock(hand_over_mutex_);
+  handing_over_ = false;
 }
 
 Result<std::string> Router::SwapIn(const std::string& new_dir, bool refresh) {
@@ -201,6 +273,8 @@ Status Router::Open() {
     bool lock_held_elsewhere = false;
     Status status = local_.Open(lock_held_elsewhere);
     if (status.ok()) {
+      last_own_work_ms_ = NowMs();
+      peer_answers_in_a_row_ = 0;
       // The owner answers the other processes of this database (its server
       // lives on when the database was closed after a write fault).
       if (server_) return Status::OK();
@@ -256,7 +330,15 @@ Result<std::vector<AvatarRecord>> Router::Route(const PeerRequest& request) {
     if (Status s = Open(); !s.ok()) return s;
     if (owns_database()) {
       if (!server_running_.load()) RetryPeerServer();
-      return local_.Answer(request);
+      peer_answers_in_a_row_ = 0;
+      last_own_work_ms_ = NowMs();
+      auto answer = local_.Answer(request);
+      // Handed over meanwhile (HandOver): ask the process that took it.
+      if (!answer.ok() && answer.status().code() == Code::kUnavailable && local_.released() &&
+          std::chrono::steady_clock::now() < deadline) {
+        continue;
+      }
+      return answer;
     }
     WriteCounter* counter = request.op != PeerOp::kRecord ? writes_.get() : nullptr;
     const std::optional<uint64_t> mark = counter ? counter->Load() : std::nullopt;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "gosl/avatar_record.hpp"
@@ -65,6 +66,12 @@ class Router {
   PeerReply AnswerPeer(const PeerRequest& request, const PeerServer::ChunkSender& send);
   // Requires: mutex_ held.
   Status StartPeerServer();
+  // After a lookup answered for a peer: hands the database over (on a thread
+  // of its own: the peer server cannot stop itself) when this process has
+  // answered only peers for kHandOverAfterAnswers lookups in a row and for
+  // kHandOverAfter, and no operation is under way.
+  void MaybeHandOver();
+  void HandOver();
   // OK when the owner this peer forwards to does the operator's operations
   // (protocol 2); else kUnavailable saying what_it_cannot. Requires: mutex_ held.
   Status OwnerSpeaksVersion2(const std::string& what_it_cannot) const;
@@ -92,8 +99,20 @@ class Router {
   std::unique_ptr<PeerServer> server_;  // owner: answers the peers
   std::unique_ptr<PeerClient> peer_;    // peer: the connection to the owner
 
+  static constexpr uint64_t kHandOverAfterAnswers = 1000;
+  static constexpr std::chrono::seconds kHandOverAfter{1};
+  static int64_t NowMs();
+
   // Read without the lock.
   std::atomic<bool> peer_open_{false};
+  std::atomic<uint64_t> peer_answers_in_a_row_{0};
+  std::atomic<int64_t> last_own_work_ms_{0};  // an answer of its own, or taking the database
+  std::atomic<int> operations_in_flight_{0};  // exports, swaps, counts asked by peers
+  // The hand-over thread: started under hand_over_mutex_, never once stopping_.
+  std::mutex hand_over_mutex_;
+  bool handing_over_ = false;  // guarded by hand_over_mutex_
+  bool stopping_ = false;      // guarded by hand_over_mutex_
+  std::thread hand_over_;
   std::atomic<bool> server_running_{false};
   std::atomic<int64_t> last_server_attempt_ms_{0};
 };

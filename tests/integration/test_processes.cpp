@@ -97,4 +97,63 @@ TEST_CASE("killing the process that holds the database loses no request",
   CHECK(done >= after_kill);
 }
 
+// mod_fcgid hands a request to the process that finished last: at low
+// traffic one process takes them all, and when it is not the one holding the
+// database it would forward every lookup. The holder gives the database up.
+TEST_CASE("the database goes to the process the web server sends the requests to, losing nothing",
+          "[integration][processes]") {
+  Site site(Site::Db::kSeeded);
+  site.Start({"--writes", "open"}, 2);
+  REQUIRE(site.Get("name=mini", {}, 0).body == kMiniKey);  // process 0 opened first: it holds
+  REQUIRE(site.Get("name=mini", {}, 1).body == kMiniKey);
+  const std::string holder = "[" + std::to_string(site.process(0).pid()) + "] NOTICE";
+  const std::string other = "[" + std::to_string(site.process(1).pid()) + "] NOTICE";
+  REQUIRE(CountLinesWith(site.Log(), other + " gosl-basics") == 0);
+
+  // Only process 1 is asked: lookups it cannot have answered before (it
+  // forwards each), and now and then a registration read back at once.
+  std::vector<std::string> registered;
+  bool handed = false;
+  for (int n = 0; n < 200000 && !handed; ++n) {
+    if (n % 400 == 399) {
+      const std::string key = TestKey(1000000 + n);
+      const std::string name = "Handed" + std::to_string(n);
+      REQUIRE(site.Get("name=" + name + "&key=" + key, {}, 1).status == 200);
+      REQUIRE(site.Get("key=" + key, {}, 1).body == name);
+      registered.push_back(key);
+    } else {
+      const HttpReply reply = site.Get("key=" + TestKey(n), {}, 1);
+      REQUIRE(reply.status == 200);
+      REQUIRE(reply.body.empty());
+    }
+    if (n % 200 == 0) handed = CountLinesWith(site.Log(), other + " gosl-basics") > 0;
+  }
+  REQUIRE(handed);
+  const std::string log = site.Log();
+  CHECK(CountLinesWith(log, holder + " database '") > 0);
+  CHECK(log.find("handed to the processes the web server sends requests to") != std::string::npos);
+  // Both still answer, from the new holder; nothing registered was lost.
+  for (int i = 0; i < 2; ++i) {
+    CHECK(site.Get("name=mini", {}, i).body == kMiniKey);
+    for (size_t r = 0; r < registered.size(); ++r) {
+      INFO("registration " << r << " read through process " << i);
+      CHECK(site.Get("key=" + registered[r], {}, i).body == "Handed" + std::to_string(r * 400 + 399));
+    }
+  }
+}
+
+TEST_CASE("a holder that answers requests of its own keeps the database", "[integration][processes]") {
+  Site site(Site::Db::kSeeded);
+  site.Start({"--writes", "open"}, 2);
+  REQUIRE(site.Get("name=mini", {}, 0).body == kMiniKey);
+  // Twice the lookups and well over the time that hand a silent holder's
+  // database over, one in twenty of them to the holder.
+  const auto start = std::chrono::steady_clock::now();
+  for (int n = 0; n < 2000 || std::chrono::steady_clock::now() - start < std::chrono::seconds(3); ++n) {
+    REQUIRE(site.Get("key=" + TestKey(n), {}, n % 20 == 0 ? 0 : 1).status == 200);
+  }
+  CHECK(site.Log().find("handed to the processes") == std::string::npos);
+  CHECK(CountLinesWith(site.Log(), "[" + std::to_string(site.process(1).pid()) + "] NOTICE gosl-basics") == 0);
+}
+
 }  // namespace gosl::test
