@@ -92,34 +92,40 @@ Status LocalDb::Open(bool& lock_held_elsewhere) {
   if (is_open()) return Status::OK();
   std::lock_guard<std::mutex> opening(open_mutex_);
   if (is_open()) return Status::OK();
+  // The router's own call: the one way back after a hand-over.
+  const bool was_released = released_.exchange(false);
   Status opened = OpenLocked(lock_held_elsewhere);
-  if (opened.ok()) released_ = false;
+  if (!opened.ok() && was_released) released_ = true;
   return opened;
 }
 
-Status LocalDb::Release() {
+bool LocalDb::Releasable() const {
+  std::shared_lock<std::shared_mutex> in_use(state_);
+  // Another reference (an export, a count) would keep LevelDB's lock.
+  return is_open() && !predecessor_ && current_ && current_.use_count() == 1;
+}
+
+bool LocalDb::Release() {
   std::lock_guard<std::mutex> opening(open_mutex_);
-  if (!is_open()) return Status::Unavailable("database '" + options_.path + "' is not open here");
   std::shared_ptr<Database> closing;
   {
     std::unique_lock<std::shared_mutex> exclusive(state_);
-    // An export's copy would keep LevelDB's lock until it ends.
-    if (predecessor_ || !current_ || current_.use_count() > 1) {
-      return Status::Unavailable("database '" + options_.path + "' is being carried or exported");
-    }
-    // Before lookups and registrations waiting for the lock find it gone:
-    // the router sends them on to the next holder.
+    if (!is_open() || predecessor_ || !current_ || current_.use_count() > 1) return false;
+    // Before the lookups and registrations waiting for the lock find it
+    // gone: the router sends them on to the next holder.
     released_ = true;
     open_ = false;
     closing = std::move(current_);
   }
   closing.reset();  // the last reference: LevelDB closes, its lock goes
   path_lock_.reset();
-  return Status::OK();
+  return true;
 }
 
 Status LocalDb::OpenLocked(bool& lock_held_elsewhere) {
   lock_held_elsewhere = false;
+  // Handed over: a retry after a fault must not take it back (Open() may).
+  if (released_.load()) return HandedOver();
   if (!path_lock_) {
     auto lock = PathLock::Take(options_.path);
     if (!lock.ok()) {
@@ -485,6 +491,7 @@ Status LocalDb::CheckWritable() const {
 Status LocalDb::ReopenAfterWriteFault() {
   if (Status writable = CheckWritable(); !writable.ok()) return writable;
   std::lock_guard<std::mutex> opening(open_mutex_);
+  if (released_.load()) return HandedOver();
   if (!write_fault_.load()) return Status::OK();  // another thread reopened it
   write_fault_ = false;
   {

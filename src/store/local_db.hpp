@@ -53,10 +53,11 @@ class LocalDb final : public CarryTarget {
   Status Open(bool& lock_held_elsewhere);
   bool is_open() const { return open_.load(std::memory_order_acquire); }
   // Closes the database and gives up the path's role, for another process to
-  // take (Router::HandOver); Answer() then says kUnavailable until Open().
-  // kUnavailable, with nothing changed, while a carry runs or an export
-  // still reads the database.
-  Status Release();
+  // take (Router::HandOver); Answer() then says kUnavailable, and nothing
+  // but Open() opens it again. False, with nothing changed, while it cannot:
+  // a carry runs, or something else (an export, a count) reads it.
+  bool Releasable() const;
+  bool Release();
   bool released() const { return released_.load(); }
   // The directory served now, after looking whether the path holds another
   // one (and taking that one over): at most every 100 ms, or now with force.
@@ -96,6 +97,7 @@ class LocalDb final : public CarryTarget {
 
   // Requires: open_mutex_ held.
   Status OpenLocked(bool& lock_held_elsewhere);
+  Status HandedOver() const;
   Result<std::unique_ptr<Database>> OpenAt(const std::string& path, bool carried = false) const;
   // The replaced database, now at old_path, reopened with a carried one's
   // small cache (unless an export still reads it); null when it cannot be.

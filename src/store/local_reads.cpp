@@ -174,10 +174,12 @@ struct Layers {
 
 }  // namespace
 
+Status LocalDb::HandedOver() const {
+  return Status::Unavailable("database '" + options_.path + "' was handed to another process");
+}
+
 Result<std::vector<AvatarRecord>> LocalDb::Answer(const PeerRequest& request) {
-  if (released_.load()) {
-    return Status::Unavailable("database '" + options_.path + "' was handed to another process");
-  }
+  if (released_.load()) return HandedOver();
   if (request.op == PeerOp::kRecord && write_fault_.load()) {
     if (Status s = ReopenAfterWriteFault(); !s.ok()) return s;
   }

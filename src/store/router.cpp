@@ -58,7 +58,17 @@ PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::Chunk
   const bool operation =
       request.op == PeerOp::kSwapIn || request.op == PeerOp::kExport || request.op == PeerOp::kFacts;
   std::optional<InFlight> in_flight;
-  if (operation) in_flight.emplace(operations_in_flight_);
+  if (operation) {
+    std::lock_guard<std::mutex> lock(operations_mutex_);
+    // A swap or an export is never sent twice: one cut off by the hand-over
+    // would be lost. Asked again, it finds the next holder.
+    if (closing_for_hand_over_ && request.op != PeerOp::kFacts) {
+      reply.status = Status::Unavailable("database '" + options_.path +
+                                         "' is being handed to another process: try again");
+      return reply;
+    }
+    in_flight.emplace(operations_in_flight_);
+  }
   switch (request.op) {
     case PeerOp::kSwapIn: {
       auto summary = local_.SwapIn(request.name, request.grid == "refresh");
@@ -125,11 +135,8 @@ PeerReply Router::AnswerPeer(const PeerRequest& request, const PeerServer::Chunk
 }
 
 void Router::MaybeHandOver() {
-  if (++peer_answers_in_a_row_ < kHandOverAfterAnswers ||
-      NowMs() - last_own_work_ms_.load() < std::chrono::milliseconds(kHandOverAfter).count() ||
-      operations_in_flight_.load() > 0) {
-    return;
-  }
+  ++peer_answers_in_a_row_;
+  if (!StillIdle() || operations_in_flight_.load() > 0) return;
   std::lock_guard<std::mutex> lock(hand_over_mutex_);
   if (stopping_ || handing_over_) return;
   if (hand_over_.joinable()) hand_over_.join();  // the last one, finished
@@ -141,26 +148,38 @@ void Router::MaybeHandOver() {
   }
 }
 
+bool Router::StillIdle() const {
+  return peer_answers_in_a_row_.load() >= kHandOverAfterAnswers &&
+         NowMs() - last_own_work_ms_.load() >= std::chrono::milliseconds(kHandOverAfter).count();
+}
+
 void Router::HandOver() {
   const uint64_t answered = peer_answers_in_a_row_.load();
-  Status released = Status::Unavailable("no longer holds it");
+  bool released = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (owns_database() && server_ && operations_in_flight_.load() == 0) {
+    bool closing = false;
+    if (owns_database() && server_ && StillIdle() && local_.Releasable()) {
+      std::lock_guard<std::mutex> operations(operations_mutex_);
+      closing = closing_for_hand_over_ = operations_in_flight_.load() == 0;
+    }
+    if (closing) {
       // The peers first: a peer whose connection closes takes the database
       // (waiting for its lock) or finds the process that did.
       server_.reset();
       server_running_ = false;
       released = local_.Release();
-      if (!released.ok()) {
+      if (!released) {
         if (Status started = StartPeerServer(); !started.ok()) {
           log::Warning("database '" + options_.path + "': other processes cannot share it yet: " +
                        started.message());
         }
       }
+      std::lock_guard<std::mutex> operations(operations_mutex_);
+      closing_for_hand_over_ = false;
     }
   }
-  if (released.ok()) {
+  if (released) {
     log::Notice("database '" + options_.path + "': handed to the processes the web server sends " +
                 "requests to (this one answered only them, " + std::to_string(answered) +
                 " lookups in a row)");

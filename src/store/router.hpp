@@ -72,6 +72,7 @@ class Router {
   // kHandOverAfter, and no operation is under way.
   void MaybeHandOver();
   void HandOver();
+  bool StillIdle() const;
   // OK when the owner this peer forwards to does the operator's operations
   // (protocol 2); else kUnavailable saying what_it_cannot. Requires: mutex_ held.
   Status OwnerSpeaksVersion2(const std::string& what_it_cannot) const;
@@ -108,6 +109,9 @@ class Router {
   std::atomic<uint64_t> peer_answers_in_a_row_{0};
   std::atomic<int64_t> last_own_work_ms_{0};  // an answer of its own, or taking the database
   std::atomic<int> operations_in_flight_{0};  // exports, swaps, counts asked by peers
+  // Guards the start of an operation against a hand-over closing the server.
+  std::mutex operations_mutex_;
+  bool closing_for_hand_over_ = false;  // guarded by operations_mutex_
   // The hand-over thread: started under hand_over_mutex_, never once stopping_.
   std::mutex hand_over_mutex_;
   bool handing_over_ = false;  // guarded by hand_over_mutex_
