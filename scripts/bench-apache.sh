@@ -249,7 +249,7 @@ printf '%-10s %5s %10s %9s %9s %9s %7s\n' target conns 'req/s' 'p50 ms' 'p99 ms'
 ROUNDS=${BENCH_ROUNDS:-3}
 for c in 1 8; do
   ROUND=0
-  log_from=$(wc -l < "$APP/gosl.log" 2> /dev/null || echo 0)
+  log_from=$(date '+%Y-%m-%d %H:%M:%S')
   run_wrk static "$c" "$SECONDS_EACH" "$base$URL_STATIC"
   run_wrk hello-bare "$c" "$SECONDS_EACH" "$base$URL_BARE"
   for ROUND in $(seq 1 "$ROUNDS"); do
@@ -263,11 +263,12 @@ for c in 1 8; do
   done
   # Which processes mod_fcgid handed the requests to: the one holding the
   # database answers from it, the others forward to it (docs/architecture.md).
-  tail -n +"$((log_from + 1))" "$APP/gosl.log" 2> /dev/null |
-    awk -v c="$c" -v holders="$(grep ' holds database ' "$APP/gosl.log" | sed 's/.*\[\([0-9]*\)\].*/\1/' | sort -u | tr '\n' ' ')" '
+  # (The log rotates during the runs: every file of it, by time.)
+  cat "$APP"/gosl*log* 2> /dev/null |
+    awk -v c="$c" -v from="$log_from" -v holders="$(cat "$APP"/gosl*log* 2> /dev/null | grep ' holds database ' | sed 's/.*\[\([0-9]*\)\].*/\1/' | sort -u | tr '\n' ' ')" '
       BEGIN { n = split(holders, h, " "); for (i = 1; i <= n; i++) holder[h[i]] = 1 }
-      / INFO [0-9][0-9][0-9] / { pid = $3; gsub(/[][]/, "", pid); seen[pid]++; total++; if (pid in holder) own++ }
-      END { if (total) printf "  gosl at %d connection(s): %d requests logged by %d processes, %.0f %% by the one holding the database, %.0f %% forwarded by the others\n", c, total, length(seen), 100 * own / total, 100 * (total - own) / total }' >> "$W/who.txt"
+      $1 " " substr($2, 1, 8) >= from && / INFO [0-9][0-9][0-9] / { pid = $3; gsub(/[][]/, "", pid); seen[pid]++; total++; if (pid in holder) own++ }
+      END { if (total) printf "  gosl at %d connection(s): %d requests logged by %d processes, %.0f %% by the one holding the database, %.0f %% by the others (forwarded, or from what they remember)\n", c, total, length(seen), 100 * own / total, 100 * (total - own) / total }' >> "$W/who.txt"
 done
 cat "$W/who.txt" 2> /dev/null || true
 awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3; errors[$1 " " $2] += $7 }
