@@ -41,6 +41,18 @@ std::map<std::string, uint64_t> ScannedNamesPerGrid(Store& store) {
   return grids;
 }
 
+// What a version that journals without counting leaves: "Old Version"
+// registered under key, a name entry and a journal entry, no count.
+void RegisterAsOlderVersion(const std::string& db, const Uuid& key) {
+  leveldb::DB* raw = nullptr;
+  REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
+  std::unique_ptr<leveldb::DB> owned(raw);
+  leveldb::WriteBatch old_write;
+  old_write.Put(std::string("nold version"), std::string(key.bytes()));
+  old_write.Put(std::string("r") + std::string(8, 0x7f) + std::string(key.bytes()), std::string(1, '\x01') + "x");
+  REQUIRE(owned->Write(leveldb::WriteOptions(), &old_write).ok());
+}
+
 }  // namespace
 
 TEST_CASE("every registration keeps the names per grid and the registrations exact", "[status]") {
@@ -106,16 +118,7 @@ TEST_CASE("a database another version wrote into is counted again, with the writ
     }
     REQUIRE(store.Commit(batch, false).ok());
   }
-  {
-    // An older version registers: a name entry and a journal entry, no count.
-    leveldb::DB* raw = nullptr;
-    REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
-    std::unique_ptr<leveldb::DB> owned(raw);
-    leveldb::WriteBatch old_write;
-    old_write.Put(std::string("nold version"), std::string(KeyNumber(900000).bytes()));
-    old_write.Put(std::string("r") + std::string(8, 0x7f) + std::string(KeyNumber(900000).bytes()), std::string(1, '\x01') + "x");
-    REQUIRE(owned->Write(leveldb::WriteOptions(), &old_write).ok());
-  }
+  RegisterAsOlderVersion(db, KeyNumber(900000));
   Store store({db});
   // Registrations while it is being counted are neither lost nor counted twice.
   for (int i = 0; i < 20; ++i) {
@@ -140,16 +143,7 @@ TEST_CASE("lookups do not wait for the counts: they are read, or counted, when f
     Store store({db});
     REQUIRE(store.Record(Name("Counted Before"), KeyNumber(1), "Production").ok());
   }
-  {
-    // A version that journals without counting registers once more.
-    leveldb::DB* raw = nullptr;
-    REQUIRE(leveldb::DB::Open(leveldb::Options(), db, &raw).ok());
-    std::unique_ptr<leveldb::DB> owned(raw);
-    leveldb::WriteBatch old_write;
-    old_write.Put(std::string("nold version"), std::string(KeyNumber(2).bytes()));
-    old_write.Put(std::string("r") + std::string(8, 0x7f) + std::string(KeyNumber(2).bytes()), std::string(1, '\x01') + "x");
-    REQUIRE(owned->Write(leveldb::WriteOptions(), &old_write).ok());
-  }
+  RegisterAsOlderVersion(db, KeyNumber(2));
   REQUIRE(log::SetUp({dir.File("gosl.log"), 1 << 20, 1, log::Level::kInfo, false}).ok());
   Store store({db});
   REQUIRE(store.FindByName(Name("Counted Before")).ok());
