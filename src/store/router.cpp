@@ -269,9 +269,7 @@ Result<DatabaseFacts> Router::Facts() {
 }
 
 void Router::RetryPeerServer() {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = NowMs();
   int64_t last = last_server_attempt_ms_.load();
   if (now_ms - last < 1000 || !last_server_attempt_ms_.compare_exchange_strong(last, now_ms)) {
     return;
