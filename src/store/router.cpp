@@ -347,8 +347,10 @@ Result<std::vector<AvatarRecord>> Router::Route(const PeerRequest& request) {
     if (Status s = Open(); !s.ok()) return s;
     if (owns_database()) {
       if (!server_running_.load()) RetryPeerServer();
-      peer_answers_in_a_row_ = 0;
-      last_own_work_ms_ = NowMs();
+      if (options_.hand_over_when_idle) {
+        peer_answers_in_a_row_ = 0;
+        last_own_work_ms_ = NowMs();
+      }
       auto answer = local_.Answer(request);
       // Handed over meanwhile (HandOver): ask the process that took it.
       if (!answer.ok() && answer.status().code() == Code::kUnavailable && local_.released() &&
