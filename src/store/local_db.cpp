@@ -101,6 +101,10 @@ Status LocalDb::Open(bool& lock_held_elsewhere) {
 
 bool LocalDb::Releasable() const {
   std::shared_lock<std::shared_mutex> in_use(state_);
+  return ReleasableLocked();
+}
+
+bool LocalDb::ReleasableLocked() const {
   // Another reference (an export, a count) would keep LevelDB's lock.
   return is_open() && !predecessor_ && current_ && current_.use_count() == 1;
 }
@@ -110,7 +114,7 @@ bool LocalDb::Release() {
   std::shared_ptr<Database> closing;
   {
     std::unique_lock<std::shared_mutex> exclusive(state_);
-    if (!is_open() || predecessor_ || !current_ || current_.use_count() > 1) return false;
+    if (!ReleasableLocked()) return false;
     // Before the lookups and registrations waiting for the lock find it
     // gone: the router sends them on to the next holder.
     released_ = true;

@@ -98,6 +98,7 @@ class LocalDb final : public CarryTarget {
   // Requires: open_mutex_ held.
   Status OpenLocked(bool& lock_held_elsewhere);
   Status HandedOver() const;
+  bool ReleasableLocked() const;  // Requires: state_ held.
   Result<std::unique_ptr<Database>> OpenAt(const std::string& path, bool carried = false) const;
   // The replaced database, now at old_path, reopened with a carried one's
   // small cache (unless an export still reads it); null when it cannot be.
