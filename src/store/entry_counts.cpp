@@ -56,7 +56,7 @@ std::string NewestJournalKey(leveldb::DB* db, const leveldb::Snapshot* snapshot 
   } else {
     it->SeekToLast();
   }
-  if (it->Valid() && it->key().starts_with(std::string(1, kJournalPrefix))) return it->key().ToString();
+  if (it->Valid() && it->key().starts_with(journal)) return it->key().ToString();
   return "";
 }
 
