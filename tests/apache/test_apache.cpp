@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -527,6 +528,60 @@ TEST_CASE("after mod_fcgid kills idle processes the service still answers correc
   CHECK(again.errors == 0);
   CheckNoTrouble(apache);
   CHECK(apache.Stop());
+}
+
+// The pid of the last process that took the database, from its NOTICE line.
+std::string HolderPid(const std::string& log) {
+  const size_t at = log.rfind(" holds database '");
+  if (at == std::string::npos) return "";
+  const size_t open = log.rfind(" [", at);
+  const size_t close = log.find("] ", open);
+  return open == std::string::npos || close > at ? "" : log.substr(open + 2, close - open - 2);
+}
+
+// mod_fcgid hands a request to the process that finished last: one request
+// at a time all go to one process, which after a burst is rarely the one
+// holding the database (docs/architecture.md, "The database goes where the
+// requests go").
+TEST_CASE("one request at a time: the database goes to the process mod_fcgid uses, every answer right",
+          "[apache]") {
+  ApacheServer apache(Seeded());
+  std::string busy, holder;
+  // A burst spawns several processes; the one mod_fcgid then reuses is
+  // another than the holder in most tries.
+  for (int attempt = 0; attempt < 6 && busy == holder; ++attempt) {
+    const BurstResult burst = RunBurst(apache, SeededLookups(), 16, 1000);
+    REQUIRE(burst.errors == 0);
+    const size_t mark = apache.AppLog().size();
+    for (int n = 0; n < 20; ++n) {
+      REQUIRE(HttpRequest(apache.port(), "GET", Target(apache.app_url(), "name=mini")).body == kMiniKey);
+    }
+    WaitFor([&] { return !InfoPids(apache.AppLog().substr(mark)).empty(); }, 5000, 20);
+    const std::set<std::string> answered = InfoPids(apache.AppLog().substr(mark));
+    REQUIRE(answered.size() == 1);
+    busy = *answered.begin();
+    holder = HolderPid(AllAppLogs(apache));
+  }
+  REQUIRE(!holder.empty());
+  REQUIRE(busy != holder);
+
+  // Keys never asked before: the busy process cannot answer them from memory.
+  bool handed = false;
+  for (int n = 0; n < 20000 && !handed; ++n) {
+    char key[37];
+    std::snprintf(key, sizeof key, "0a0d0e00-0000-4000-8000-%012d", n);
+    const HttpReply reply = HttpRequest(apache.port(), "GET", Target(apache.app_url(), std::string("key=") + key));
+    REQUIRE(reply.status == 200);
+    REQUIRE(reply.body.empty());
+    if (n % 100 == 99) handed = HolderPid(AllAppLogs(apache)) == busy;
+  }
+  REQUIRE(handed);
+  CHECK(AllAppLogs(apache).find("[" + holder + "] NOTICE database '") != std::string::npos);
+  // Everyone still answers right, the old holder included.
+  const BurstResult after = RunBurst(apache, SeededLookups(), 16, 1000);
+  INFO(Describe(after));
+  CHECK(after.errors == 0);
+  CheckNoTrouble(apache);
 }
 
 }  // namespace gosl::test
