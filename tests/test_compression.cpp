@@ -60,15 +60,43 @@ struct ReadOutcome {
   uint64_t long_lines = 0;
 };
 
-ReadOutcome ReadAll(const std::string& path) {
+// chunk_bytes 0: line by line (Next); otherwise with NextLines, asking for
+// chunk_bytes at a time, its text split back into lines.
+ReadOutcome ReadWith(const std::string& path, size_t chunk_bytes) {
   auto reader = LineReader::Open(path);
   REQUIRE(reader.ok());
   ReadOutcome outcome;
   outcome.compression = reader.value()->compression();
-  for (std::string line; reader.value()->Next(line);) outcome.lines.push_back(line);
+  if (chunk_bytes == 0) {
+    for (std::string line; reader.value()->Next(line);) outcome.lines.push_back(line);
+  } else {
+    for (std::string text; reader.value()->NextLines(text, chunk_bytes) > 0; text.clear()) {
+      REQUIRE(text.back() == '\n');
+      for (size_t begin = 0; begin < text.size();) {
+        const size_t end = text.find('\n', begin);
+        outcome.lines.push_back(text.substr(begin, end - begin));
+        begin = end + 1;
+      }
+    }
+  }
   outcome.status = reader.value()->status();
   outcome.long_lines = reader.value()->long_lines();
   return outcome;
+}
+
+// Reads the file line by line, and requires NextLines to give the same
+// lines, status and count of long lines whatever it is asked for at a time.
+ReadOutcome ReadAll(const std::string& path) {
+  ReadOutcome by_line = ReadWith(path, 0);
+  for (size_t chunk_bytes : {size_t{1}, size_t{100}, size_t{70000}, size_t{1} << 20}) {
+    INFO("NextLines asking for " << chunk_bytes << " bytes at a time");
+    ReadOutcome by_chunk = ReadWith(path, chunk_bytes);
+    CHECK(by_chunk.lines == by_line.lines);
+    CHECK(by_chunk.status.code() == by_line.status.code());
+    CHECK(by_chunk.status.message() == by_line.status.message());
+    CHECK(by_chunk.long_lines == by_line.long_lines);
+  }
+  return by_line;
 }
 
 void WriteLines(const std::string& path, const std::vector<std::string>& lines) {

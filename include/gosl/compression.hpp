@@ -54,6 +54,13 @@ class LineReader {
   // suspect", not as "everything returned so far is verified".
   bool Next(std::string& line);
 
+  // The lines Next() would return, appended to out each with a '\n', until
+  // out holds at least `bytes` or the input ends. Returns how many lines it
+  // appended (0: the end, or an error: status()). Whole runs of lines are
+  // copied at once, so a thread that only hands text on does not pay a copy
+  // per line.
+  size_t NextLines(std::string& out, size_t bytes);
+
   // OK while reading and after a clean end; otherwise kCorruption for a
   // damaged or truncated gzip/bzip2 stream (the message names the file, the
   // byte offset, and says "truncated" or gives the library's error), or

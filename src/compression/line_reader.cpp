@@ -46,6 +46,8 @@ struct LineReader::Impl {
   bool FillPlain();
   bool FillCompressed();
   Status Corruption(const char* problem, const std::string& detail) const;
+  bool BufferedLine(size_t& begin, size_t& length);
+  bool Refill(std::string_view& last_line);
 
   uint64_t consumed() const { return bytes_read - (input_end - input_pos); }
 
@@ -292,47 +294,95 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
   return std::unique_ptr<LineReader>(new LineReader(std::move(impl)));
 }
 
+// The next complete line buffered, [begin, begin + length) of text; false
+// when no '\n' is buffered. Skips lines longer than kMaxLineBytes (counted)
+// and the tail of one cut at a refill.
+bool LineReader::Impl::BufferedLine(size_t& begin, size_t& length) {
+  for (;;) {
+    const char* from = text.get() + text_pos;
+    const void* found = std::memchr(from, '\n', text_end - text_pos);
+    if (!found) return false;
+    begin = text_pos;
+    length = static_cast<size_t>(static_cast<const char*>(found) - from);
+    text_pos += length + 1;
+    if (skipping) {
+      skipping = false;  // the tail of a long line, already counted
+    } else if (length > kMaxLineBytes) {
+      ++long_lines;
+    } else {
+      return true;
+    }
+  }
+}
+
+// No '\n' is buffered: keeps the partial line and reads more. A partial
+// line already too long is dropped now, so the buffer never has to hold more
+// than kMaxLineBytes of it. At the end (false) last_line holds a last line
+// without '\n': it counts at a clean end; before an error it is incomplete
+// and dropped.
+bool LineReader::Impl::Refill(std::string_view& last_line) {
+  if (skipping) {
+    text_pos = text_end;
+  } else if (text_end - text_pos > kMaxLineBytes) {
+    skipping = true;
+    ++long_lines;
+    text_pos = text_end;
+  }
+  std::memmove(text.get(), text.get() + text_pos, text_end - text_pos);
+  text_end -= text_pos;
+  text_pos = 0;
+  if (Fill()) return true;
+  last_line = status.ok() && !skipping ? std::string_view(text.get(), text_end) : std::string_view();
+  text_end = 0;  // valid until the next call: Fill() is not called again
+  skipping = false;
+  return false;
+}
+
 bool LineReader::Next(std::string& line) {
   Impl& s = *impl_;
   for (;;) {
-    const char* begin = s.text.get() + s.text_pos;
-    const size_t available = s.text_end - s.text_pos;
-    if (const void* found = std::memchr(begin, '\n', available)) {
-      const size_t length = static_cast<size_t>(static_cast<const char*>(found) - begin);
-      s.text_pos += length + 1;
-      if (s.skipping) {
-        s.skipping = false;  // the tail of a long line, already counted
-        continue;
-      }
-      if (length > kMaxLineBytes) {
-        ++s.long_lines;
-        continue;
-      }
-      line.assign(begin, length);  // reuses line's capacity: no allocation per line
+    size_t begin = 0, length = 0;
+    if (s.BufferedLine(begin, length)) {
+      line.assign(s.text.get() + begin, length);  // reuses line's capacity: no allocation per line
       return true;
     }
-    // No '\n' buffered. A partial line that is already too long is dropped
-    // now, so the buffer never has to hold more than kMaxLineBytes of it.
-    if (s.skipping) {
-      s.text_pos = s.text_end;
-    } else if (available > kMaxLineBytes) {
-      s.skipping = true;
-      ++s.long_lines;
-      s.text_pos = s.text_end;
-    }
-    std::memmove(s.text.get(), s.text.get() + s.text_pos, s.text_end - s.text_pos);
-    s.text_end -= s.text_pos;
-    s.text_pos = 0;
-    if (!s.Fill()) {
-      // A last line without '\n' counts at a clean end; before an error it is
-      // incomplete and dropped.
-      const bool last_line = s.status.ok() && !s.skipping && s.text_end > 0;
-      if (last_line) line.assign(s.text.get(), s.text_end);
-      s.text_end = 0;
-      s.skipping = false;
-      return last_line;
+    std::string_view last_line;
+    if (!s.Refill(last_line)) {
+      line.assign(last_line);
+      return !last_line.empty();
     }
   }
+}
+
+size_t LineReader::NextLines(std::string& out, size_t bytes) {
+  Impl& s = *impl_;
+  size_t lines = 0;
+  while (out.size() < bytes) {
+    // Consecutive lines lie back to back in the buffer, each with its '\n':
+    // they are appended as one span, broken only where a long line is skipped.
+    size_t span_begin = s.text_pos, span_end = s.text_pos;
+    size_t begin = 0, length = 0;
+    while (out.size() + (span_end - span_begin) < bytes && s.BufferedLine(begin, length)) {
+      if (begin != span_end) {
+        out.append(s.text.get() + span_begin, span_end - span_begin);
+        span_begin = begin;
+      }
+      span_end = begin + length + 1;
+      ++lines;
+    }
+    out.append(s.text.get() + span_begin, span_end - span_begin);
+    if (out.size() >= bytes) break;
+    std::string_view last_line;
+    if (!s.Refill(last_line)) {
+      if (!last_line.empty()) {
+        out.append(last_line);
+        out += '\n';
+        ++lines;
+      }
+      break;
+    }
+  }
+  return lines;
 }
 
 const Status& LineReader::status() const { return impl_->status; }
