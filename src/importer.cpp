@@ -369,7 +369,7 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   if (!fs::create_directories(work.staging, ec) && ec) {
     status = Status::IOError("cannot create '" + work.staging + "': " + ec.message());
   }
-  std::atomic<uint64_t> next_file_number{2};  // 1 is the MANIFEST RepairDB writes
+  StagedTables staged;
   // The runs hold about what the tables will (a key repeated in two runs
   // counts twice): enough to choose the block size.
   uint64_t entry_bytes = 0;
@@ -382,8 +382,8 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   const size_t block_bytes = TableBlockBytes(entry_bytes);
   log::Info("import: " + std::to_string(entry_bytes >> 20) + " MB of entries, in blocks of " +
             std::to_string(block_bytes >> 10) + " KB");
-  auto key_sink = NewTableSink(work.staging, next_file_number, block_bytes);
-  auto table_sink = NewTableSink(work.staging, next_file_number, block_bytes);
+  auto key_sink = NewTableSink(work.staging, staged, block_bytes);
+  auto table_sink = NewTableSink(work.staging, staged, block_bytes);
   CountingSink name_sink(*table_sink);
   if (status.ok()) {
     status = MergeIntoSinks(key_files.value(), *key_sink, name_files.value(), name_sink,
@@ -395,7 +395,7 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   facts.imported = stats.imported;
   facts.skipped = stats.skipped;
   facts.refresh = !stats.fresh;
-  if (status.ok()) status = AdoptTables(work.staging, name_sink.counts(), facts);
+  if (status.ok()) status = AdoptTables(work.staging, staged, name_sink.counts(), facts);
   if (stats.fresh) {
     // The finished database takes its place in one rename: killed before
     // it, there is no database; after it, a complete one.

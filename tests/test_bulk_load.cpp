@@ -34,14 +34,14 @@ void BuildDatabase(const std::string& dir, int records, size_t block_bytes = 0) 
     key_entries[entries.key_entry_key] = entries.key_entry_value;
     name_entries[entries.name_entry_key] = entries.name_entry_value;
   }
-  std::atomic<uint64_t> next_file_number{2};
-  auto key_sink = NewTableSink(dir, next_file_number, block_bytes);
-  auto name_sink = NewTableSink(dir, next_file_number, block_bytes);
+  StagedTables staged;
+  auto key_sink = NewTableSink(dir, staged, block_bytes);
+  auto name_sink = NewTableSink(dir, staged, block_bytes);
   for (const auto& [k, v] : key_entries) REQUIRE(key_sink->Add(k, v).ok());
   for (const auto& [k, v] : name_entries) REQUIRE(name_sink->Add(k, v).ok());
   REQUIRE(key_sink->Finish().ok());
   REQUIRE(name_sink->Finish().ok());
-  REQUIRE(AdoptTables(dir, {{{"Production", static_cast<uint64_t>(records)}}, 0, ""}, {}).ok());
+  REQUIRE(AdoptTables(dir, staged, {{{"Production", static_cast<uint64_t>(records)}}, 0, ""}, {}).ok());
 }
 
 size_t TableFiles(const std::string& dir) {
@@ -89,13 +89,13 @@ TEST_CASE("tables built directly and adopted make a database that answers both w
 TEST_CASE("a table sink without its staging directory fails as an I/O error naming the file",
           "[bulk_load]") {
   test::TempDir dir;
-  std::atomic<uint64_t> next_file_number{2};
-  auto sink = NewTableSink(dir.File("gone"), next_file_number);
+  StagedTables staged;
+  auto sink = NewTableSink(dir.File("gone"), staged);
   Status s = sink->Add("a", "1");
   CHECK(s.code() == Code::kIOError);
   CHECK(s.message().find(dir.File("gone/000002.ldb")) != std::string::npos);
   // Adopting a directory without tables makes an empty database.
-  REQUIRE(AdoptTables(dir.path(), {}, {}).ok());
+  REQUIRE(AdoptTables(dir.path(), staged, {}, {}).ok());
   Store store({dir.path(), 24, false});
   CHECK(store.FindByKey(KeyOf(1)).status().IsNotFound());
 }

@@ -90,4 +90,32 @@ TEST_CASE("a short input is refused and nothing of it is consumed", "[coding]") 
   CHECK(three.rest() == "bc");
 }
 
+TEST_CASE("varints and length-prefixed bytes are written as LevelDB writes them", "[coding]") {
+  const struct {
+    uint64_t value;
+    std::string bytes;
+  } kCases[] = {
+      {0, std::string(1, '\0')}, {1, "\x01"}, {127, "\x7f"}, {128, "\x80\x01"},
+      {300, "\xac\x02"}, {~uint64_t{0}, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"},
+  };
+  for (const auto& c : kCases) {
+    INFO(c.value);
+    std::string out;
+    PutVarint64(out, c.value);
+    CHECK(out == c.bytes);
+  }
+  std::string out;
+  PutLengthPrefixed(out, "abc");
+  CHECK(out == "\x03" "abc");
+}
+
+TEST_CASE("CRC-32C matches the published check values", "[coding]") {
+  CHECK(ExtendCrc32c(0, "") == 0);
+  CHECK(ExtendCrc32c(0, "123456789") == 0xE3069283u);  // the CRC catalogue's check value
+  CHECK(ExtendCrc32c(0, std::string(32, '\0')) == 0x8A9136AAu);  // RFC 3720 B.4
+  CHECK(ExtendCrc32c(0, std::string(32, '\xff')) == 0x62A8AB43u);
+  // Extending is the CRC of the bytes joined.
+  CHECK(ExtendCrc32c(ExtendCrc32c(0, "1234"), "56789") == 0xE3069283u);
+}
+
 }  // namespace gosl::coding

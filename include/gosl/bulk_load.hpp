@@ -4,13 +4,14 @@
 // the repair of a damaged one. Serving never uses these.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gosl/avatar_name.hpp"
 #include "gosl/status.hpp"
@@ -49,14 +50,39 @@ class SortedSink {
   virtual Status Finish() = 0;
 };
 
+// A table file a sink has finished: its number, its size, and its first and
+// last keys as LevelDB stores them (internal keys).
+struct StagedTable {
+  uint64_t number = 0;
+  uint64_t file_size = 0;
+  std::string smallest, largest;
+};
+
+// The table files written into one staging directory: the file numbers the
+// sinks take, and what each finished table holds, which AdoptTables lists in
+// the database's MANIFEST without reading a table again. Thread-safe: an
+// import fills two sinks at once.
+class StagedTables {
+ public:
+  uint64_t TakeFileNumber();
+  void Finished(StagedTable table);
+  // In the order they were finished.
+  std::vector<StagedTable> tables() const;
+  uint64_t next_file_number() const;
+
+ private:
+  mutable std::mutex mutex_;
+  uint64_t next_file_number_ = 2;  // 1 is the MANIFEST
+  std::vector<StagedTable> tables_;
+};
+
 // A sink that writes LevelDB table files straight into staging_dir (which
 // must exist), with sequence number 0 on every entry: a fresh database built
 // this way is written once and compresses better than one written through
 // the log (docs/storage.md). Several sinks may fill disjoint key ranges at
-// once; file numbers come from next_file_number. block_bytes: the tables'
-// block size (0: the serving default, 2 KB); see TableBlockBytes.
-std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
-                                         std::atomic<uint64_t>& next_file_number,
+// once, recording their tables in `staged`. block_bytes: the tables' block
+// size (0: the serving default, 2 KB); see TableBlockBytes.
+std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir, StagedTables& staged,
                                          size_t block_bytes = 0);
 
 // The block size for a database of about entry_bytes (keys and values before
@@ -99,13 +125,14 @@ class CountingSink : public SortedSink {
   uint64_t* last_count_ = nullptr;
 };
 
-// Turns a staging directory of table files from NewTableSink into a database
-// (LevelDB's RepairDB writes the MANIFEST, a public API) and lets LevelDB
-// move the tables to their levels. Returns kIOError/kCorruption on failure;
-// the staging directory is then unusable.
-// The database is given the name counts and the import's facts.
-Status AdoptTables(const std::string& staging_dir, const ImportedCounts& counts,
-                   const ImportFacts& facts);
+// Turns a staging directory of table files from NewTableSink into a database:
+// writes the MANIFEST that lists `staged` (what LevelDB's RepairDB would
+// write after reading every table again) and lets LevelDB move the tables to
+// their levels. Returns kIOError/kCorruption on failure; the staging
+// directory is then unusable. The database is given the name counts and the
+// import's facts.
+Status AdoptTables(const std::string& staging_dir, const StagedTables& staged,
+                   const ImportedCounts& counts, const ImportFacts& facts);
 
 // The right to use an import's work directories beside db (they are
 // removed and made anew): one import at a time. kUnavailable while another

@@ -29,7 +29,7 @@ leveldb::Options BaseOptions(leveldb::Env* env) {
   options.env = env ? env : StoreEnv();
   options.max_file_size = kTableBytes;
   options.block_size = kBlockBytes;
-  // RepairDB (an import's last step) keeps every table it reads open.
+  // RepairDB (--repair) keeps every table it reads open.
   options.max_open_files = MaxOpenFiles();
   return options;
 }

@@ -1,5 +1,6 @@
-// RepairDatabase and AdoptTables (bulk_load.hpp): both let LevelDB's public
-// RepairDB write a MANIFEST for the table files a directory holds.
+// RepairDatabase and AdoptTables (bulk_load.hpp): a MANIFEST for the table
+// files a directory holds, written by LevelDB's RepairDB after reading them
+// all (a repair), or from what the sinks that wrote them know (an import).
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "store/db_files.hpp"
 #include "store/db_options.hpp"
 #include "store/leveldb_status.hpp"
+#include "store/manifest.hpp"
 #include "store/path_lock.hpp"
 #include "store/record_format.hpp"
 #include "store/store_env.hpp"
@@ -79,12 +81,12 @@ Status CountingSink::Add(std::string_view key, std::string_view value) {
   return sink_.Add(key, value);
 }
 
-Status AdoptTables(const std::string& staging_dir, const ImportedCounts& counts,
-                   const ImportFacts& facts) {
+Status AdoptTables(const std::string& staging_dir, const StagedTables& staged,
+                   const ImportedCounts& counts, const ImportFacts& facts) {
   auto role = PathLock::Take(staging_dir);
   if (!role.ok()) return role.status();
   leveldb::Options options = BaseOptions();
-  Status status = FromLevelDb(leveldb::RepairDB(staging_dir, options), staging_dir);
+  Status status = manifest::Write(staging_dir, staged.tables(), staged.next_file_number());
   if (!status.ok()) return status;
   leveldb::DB* db = nullptr;
   status = FromLevelDb(leveldb::DB::Open(options, staging_dir, &db), staging_dir);
@@ -103,7 +105,7 @@ Status AdoptTables(const std::string& staging_dir, const ImportedCounts& counts,
   leveldb::WriteOptions sync;
   sync.sync = true;
   status = FromLevelDb(owned->Write(sync, &facts_batch), staging_dir);
-  // RepairDB puts every table on level 0; LevelDB then moves them down
+  // The MANIFEST puts every table on level 0; LevelDB then moves them down
   // without rewriting them (trivial moves, as no two tables overlap). Wait
   // until it stops, so the directory uploaded is the settled one.
   std::string shape = LevelShape(db);

@@ -17,8 +17,8 @@ namespace {
 
 class TableSink final : public SortedSink {
  public:
-  TableSink(std::string dir, std::atomic<uint64_t>& next_file_number, size_t block_bytes)
-      : dir_(std::move(dir)), next_file_number_(next_file_number) {
+  TableSink(std::string dir, StagedTables& staged, size_t block_bytes)
+      : dir_(std::move(dir)), staged_(staged) {
     options_.comparator = internal_key::Order();
     // No Bloom filter: it would add ~5 % to the size of a database that a
     // serving process reads without one at the default memory budget.
@@ -36,6 +36,7 @@ class TableSink final : public SortedSink {
     }
     internal_key_.assign(key);
     internal_key::AppendTrailer(internal_key_, 0);
+    if (table_.smallest.empty()) table_.smallest = internal_key_;
     builder_->Add(internal_key_, leveldb::Slice(value.data(), value.size()));
     if (!builder_->status().ok()) return FromLevelDbFile(builder_->status(), path_);
     return builder_->FileSize() >= kTableBytes ? FinishTable() : Status::OK();
@@ -45,9 +46,10 @@ class TableSink final : public SortedSink {
 
  private:
   Status StartTable() {
+    table_ = StagedTable();
+    table_.number = staged_.TakeFileNumber();
     char name[32];
-    std::snprintf(name, sizeof name, "/%06llu.ldb",
-                  static_cast<unsigned long long>(next_file_number_++));
+    std::snprintf(name, sizeof name, "/%06llu.ldb", static_cast<unsigned long long>(table_.number));
     path_ = dir_ + name;
     leveldb::WritableFile* file = nullptr;
     leveldb::Status s = leveldb::Env::Default()->NewWritableFile(path_, &file);
@@ -58,16 +60,21 @@ class TableSink final : public SortedSink {
   }
 
   Status FinishTable() {
+    // The last key added is the table's largest.
+    table_.largest = internal_key_;
     leveldb::Status s = builder_->Finish();
+    table_.file_size = builder_->FileSize();
     if (s.ok()) s = file_->Sync();
     if (s.ok()) s = file_->Close();
     builder_.reset();
     file_.reset();
+    if (s.ok()) staged_.Finished(std::move(table_));
     return FromLevelDbFile(s, path_);
   }
 
   std::string dir_;
-  std::atomic<uint64_t>& next_file_number_;
+  StagedTables& staged_;
+  StagedTable table_;  // the one being written
   leveldb::Options options_;
   std::string path_;
   std::unique_ptr<leveldb::WritableFile> file_;
@@ -77,11 +84,29 @@ class TableSink final : public SortedSink {
 
 }  // namespace
 
-std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir,
-                                         std::atomic<uint64_t>& next_file_number,
+uint64_t StagedTables::TakeFileNumber() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return next_file_number_++;
+}
+
+void StagedTables::Finished(StagedTable table) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  tables_.push_back(std::move(table));
+}
+
+std::vector<StagedTable> StagedTables::tables() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return tables_;
+}
+
+uint64_t StagedTables::next_file_number() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return next_file_number_;
+}
+
+std::unique_ptr<SortedSink> NewTableSink(const std::string& staging_dir, StagedTables& staged,
                                          size_t block_bytes) {
-  return std::make_unique<TableSink>(staging_dir, next_file_number,
-                                     block_bytes ? block_bytes : kBlockBytes);
+  return std::make_unique<TableSink>(staging_dir, staged, block_bytes ? block_bytes : kBlockBytes);
 }
 
 size_t TableBlockBytes(uint64_t entry_bytes) {

@@ -30,6 +30,30 @@ inline uint64_t DecodeFixed(const char* bytes, int width) {
   return value;
 }
 
+// LevelDB's varint: 7 bits at a time, low first, the high bit set on every
+// byte but the last.
+inline void PutVarint64(std::string& out, uint64_t value) {
+  for (; value >= 0x80; value >>= 7) out += static_cast<char>((value & 0x7F) | 0x80);
+  out += static_cast<char>(value);
+}
+
+// LevelDB's length-prefixed slice: a varint length, then the bytes.
+inline void PutLengthPrefixed(std::string& out, std::string_view bytes) {
+  PutVarint64(out, bytes.size());
+  out.append(bytes);
+}
+
+// CRC-32C (Castagnoli), as LevelDB checksums its logs and tables; crc is
+// the CRC of the bytes before (0 to start).
+inline uint32_t ExtendCrc32c(uint32_t crc, std::string_view bytes) {
+  crc = ~crc;
+  for (const char c : bytes) {
+    crc ^= static_cast<uint8_t>(c);
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1)));
+  }
+  return ~crc;
+}
+
 // Text of at most 0xFFFF bytes after its 16-bit length; longer text is cut.
 inline void PutText16(std::string& out, std::string_view text) {
   text = text.substr(0, 0xFFFF);

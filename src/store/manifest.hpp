@@ -1,0 +1,34 @@
+// The MANIFEST of a database made of tables built outside LevelDB (an
+// import's): one version edit that lists every table on level 0, the one
+// LevelDB's RepairDB would write after reading each table again to learn its
+// first and last keys. The formats are LevelDB's on-disk ones, which every
+// version reads (leveldb db/version_edit.cc, db/log_format.h), not its
+// public API.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gosl/bulk_load.hpp"
+#include "gosl/status.hpp"
+
+namespace gosl::manifest {
+
+// The version edit, as LevelDB encodes it: the bytewise comparator, no log,
+// next_file_number, last sequence 0 (every entry of a built table has it),
+// and each table on level 0.
+std::string EncodeEdit(const std::vector<StagedTable>& tables, uint64_t next_file_number);
+
+// payload as one record of LevelDB's log format, from the start of a file:
+// 32 KB blocks, each fragment under a 7-byte header (masked CRC-32C, length,
+// type); a fragment never crosses a block, a block's last 6 bytes or fewer
+// are zeros.
+std::string LogRecord(std::string_view payload);
+
+// Writes dir/MANIFEST-000001 and a CURRENT that names it, each synced.
+// Returns the I/O error naming the file.
+Status Write(const std::string& dir, const std::vector<StagedTable>& tables,
+             uint64_t next_file_number);
+
+}  // namespace gosl::manifest
