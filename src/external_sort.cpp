@@ -1,10 +1,15 @@
 #include "gosl/external_sort.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <queue>
+
+#include "util/posix_io.hpp"
 
 namespace gosl {
 namespace {
@@ -37,70 +42,92 @@ Status FileError(const std::string& what, const std::string& path) {
   return Status::IOError(what + " '" + path + "': " + std::strerror(errno));
 }
 
-// A run file read or written through a buffer of its own, closed when it goes.
-class BufferedRunFile {
+// The first 8 bytes of a key, big-endian (zeros past its end): comparing
+// two of these orders most keys without a memcmp. Equal prefixes say
+// nothing; the keys are compared then.
+uint64_t PrefixOf(std::string_view key) {
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) prefix = prefix << 8 | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
+  return prefix;
+}
+
+// A run file read through a buffer of its own, with read(2): each entry's
+// key and value are views into the buffer, valid until the next Next().
+class RunReader {
  public:
-  BufferedRunFile(std::string path, size_t buffer_bytes)
-      : path_(std::move(path)), buffer_(buffer_bytes) {}
-  ~BufferedRunFile() {
-    if (file_) std::fclose(file_);
+  RunReader(std::string path, size_t buffer_bytes)
+      : path_(std::move(path)), buffer_(std::max(buffer_bytes, kHeaderBytes)) {}
+  ~RunReader() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  BufferedRunFile(const BufferedRunFile&) = delete;
-  BufferedRunFile& operator=(const BufferedRunFile&) = delete;
-
- protected:
-  Status OpenAs(const char* mode, const char* failure) {
-    file_ = std::fopen(path_.c_str(), mode);
-    if (!file_) return FileError(failure, path_);
-    std::setvbuf(file_, buffer_.data(), _IOFBF, buffer_.size());
-    return Status::OK();
-  }
-
-  std::string path_;
-  std::vector<char> buffer_;
-  std::FILE* file_ = nullptr;
-};
-
-class RunReader : BufferedRunFile {
- public:
-  using BufferedRunFile::BufferedRunFile;
+  RunReader(const RunReader&) = delete;
+  RunReader& operator=(const RunReader&) = delete;
 
   Status Open() {
-    if (Status s = OpenAs("rb", "cannot read run file"); !s.ok()) return s;
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return FileError("cannot read run file", path_);
     return Next();
   }
 
   // Reads the next entry; valid() is false at the end.
   Status Next() {
+    pos_ += entry_bytes_;  // past the entry handed out last
+    entry_bytes_ = 0;
+    valid_ = false;
+    if (!Buffer(kHeaderBytes)) {
+      if (failed_) return FileError("cannot read run file", path_);
+      return pos_ == end_ ? Status::OK() : Truncated();
+    }
     uint32_t lengths[2];
-    size_t got = std::fread(lengths, 1, kHeaderBytes, file_);
-    if (got == 0 && std::feof(file_)) {
-      valid_ = false;
-      return Status::OK();
-    }
-    if (got != kHeaderBytes) return Truncated();
-    key_.resize(lengths[0]);
-    value_.resize(lengths[1]);
-    if (std::fread(key_.data(), 1, key_.size(), file_) != key_.size() ||
-        std::fread(value_.data(), 1, value_.size(), file_) != value_.size()) {
-      return Truncated();
-    }
+    std::memcpy(lengths, buffer_.data() + pos_, kHeaderBytes);
+    const size_t bytes = kHeaderBytes + size_t{lengths[0]} + lengths[1];
+    if (!Buffer(bytes)) return failed_ ? FileError("cannot read run file", path_) : Truncated();
+    const char* entry = buffer_.data() + pos_;
+    key_ = std::string_view(entry + kHeaderBytes, lengths[0]);
+    value_ = std::string_view(entry + kHeaderBytes + lengths[0], lengths[1]);
+    prefix_ = PrefixOf(key_);
+    entry_bytes_ = bytes;
     valid_ = true;
     return Status::OK();
   }
 
   bool valid() const { return valid_; }
-  const std::string& key() const { return key_; }
-  const std::string& value() const { return value_; }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+  uint64_t prefix() const { return prefix_; }
 
  private:
-  Status Truncated() {
-    if (std::ferror(file_)) return FileError("cannot read run file", path_);
-    return Status::Corruption("run file '" + path_ + "' is truncated");
+  // At least n bytes buffered from pos_: moves what is left to the front and
+  // reads more (the buffer grows for an entry larger than it). False at the
+  // end of the file first, or on a read error (failed_).
+  bool Buffer(size_t n) {
+    while (end_ - pos_ < n) {
+      if (eof_) return false;
+      std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
+      end_ -= pos_;
+      pos_ = 0;
+      if (buffer_.size() < n) buffer_.resize(n);
+      const ssize_t got = posix::ReadSome(fd_, buffer_.data() + end_, buffer_.size() - end_);
+      if (got < 0) {
+        failed_ = true;
+        return false;
+      }
+      eof_ = got == 0;
+      end_ += static_cast<size_t>(got);
+    }
+    return true;
   }
 
-  std::string key_, value_;
-  bool valid_ = false;
+  Status Truncated() const { return Status::Corruption("run file '" + path_ + "' is truncated"); }
+
+  std::string path_;
+  std::vector<char> buffer_;
+  int fd_ = -1;
+  size_t pos_ = 0, end_ = 0;  // buffered bytes: [pos_, end_)
+  size_t entry_bytes_ = 0;    // of the entry at pos_, handed out
+  bool eof_ = false, failed_ = false, valid_ = false;
+  std::string_view key_, value_;
+  uint64_t prefix_ = 0;
 };
 
 }  // namespace
@@ -128,11 +155,20 @@ Status RunWriter::Add(std::string_view key, std::string_view value) {
 
 Status RunWriter::Spill() {
   if (offsets_.empty()) return Status::OK();
-  // Stable, so entries with one key stay in the order they were added and
-  // the last of them is the one kept.
-  std::stable_sort(offsets_.begin(), offsets_.end(), [this](uint32_t a, uint32_t b) {
-    return KeyAt(arena_, a) < KeyAt(arena_, b);
+  // Sorted by each key's first 8 bytes, held beside its offset so that most
+  // comparisons touch neither the arena nor memcmp; then by the key; then by
+  // offset, the order entries were added, so that of entries with one key
+  // the last added is the one kept.
+  sort_keys_.resize(offsets_.size());  // no spare capacity: runs are alike in size
+  for (size_t i = 0; i < offsets_.size(); ++i) {
+    sort_keys_[i] = {PrefixOf(KeyAt(arena_, offsets_[i])), offsets_[i]};
+  }
+  std::sort(sort_keys_.begin(), sort_keys_.end(), [this](const SortKey& a, const SortKey& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const int order = KeyAt(arena_, a.offset).compare(KeyAt(arena_, b.offset));
+    return order != 0 ? order < 0 : a.offset < b.offset;
   });
+  for (size_t i = 0; i < offsets_.size(); ++i) offsets_[i] = sort_keys_[i].offset;
   std::string path = dir_ + "/" + prefix_ + "-" + std::to_string(files_.size()) + ".run";
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (!file) return FileError("cannot create run file", path);
@@ -157,6 +193,7 @@ Result<std::vector<std::string>> RunWriter::Finish() {
   // The merge that follows needs this memory more than the writer does.
   std::string().swap(arena_);
   std::vector<uint32_t>().swap(offsets_);
+  std::vector<SortKey>().swap(sort_keys_);
   return files_;
 }
 
@@ -173,7 +210,10 @@ Status MergeGroup(const std::vector<std::string>& files, size_t read_buffer_byte
   }
   // Smallest key on top; among equal keys the latest run, whose entry wins.
   auto after = [&readers](size_t a, size_t b) {
-    int order = readers[a]->key().compare(readers[b]->key());
+    const RunReader& x = *readers[a];
+    const RunReader& y = *readers[b];
+    if (x.prefix() != y.prefix()) return x.prefix() > y.prefix();
+    const int order = x.key().compare(y.key());
     return order != 0 ? order > 0 : a < b;
   };
   std::priority_queue<size_t, std::vector<size_t>, decltype(after)> heap(after);
@@ -198,12 +238,23 @@ Status MergeGroup(const std::vector<std::string>& files, size_t read_buffer_byte
   return Status::OK();
 }
 
-// An intermediate run, written in key order as its group's merge emits it.
-class RunAppender : BufferedRunFile {
+// An intermediate run, written in key order as its group's merge emits it,
+// through a buffer of its own; closed when it goes.
+class RunAppender {
  public:
-  using BufferedRunFile::BufferedRunFile;
+  RunAppender(std::string path, size_t buffer_bytes) : path_(std::move(path)), buffer_(buffer_bytes) {}
+  ~RunAppender() {
+    if (file_) std::fclose(file_);
+  }
+  RunAppender(const RunAppender&) = delete;
+  RunAppender& operator=(const RunAppender&) = delete;
 
-  Status Open() { return OpenAs("wb", "cannot create run file"); }
+  Status Open() {
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) return FileError("cannot create run file", path_);
+    std::setvbuf(file_, buffer_.data(), _IOFBF, buffer_.size());
+    return Status::OK();
+  }
   Status Append(std::string_view key, std::string_view value) {
     header_.clear();
     PutHeader(header_, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()));
@@ -222,6 +273,9 @@ class RunAppender : BufferedRunFile {
   }
 
  private:
+  std::string path_;
+  std::vector<char> buffer_;
+  std::FILE* file_ = nullptr;
   std::string header_;
 };
 

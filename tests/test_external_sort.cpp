@@ -185,6 +185,35 @@ TEST_CASE("keys holding any byte sort as bytes", "[external_sort]") {
   CHECK(merged[4].first == "\xff");
 }
 
+TEST_CASE("entries larger than the read buffer, and keys alike in their first bytes, merge in order",
+          "[external_sort]") {
+  test::TempDir dir;
+  RunWriter writer(dir.path(), "t", 64 << 10);
+  std::mt19937 random(5);
+  std::map<std::string, std::string> expected;
+  for (int i = 0; i < 400; ++i) {
+    // Keys share 12 bytes or more, so the merge orders them past any prefix.
+    std::string key = "same-prefix-" + std::string(random() % 3, 'x') + std::to_string(random() % 300);
+    std::string value(random() % 5000, static_cast<char>('a' + i % 26));
+    REQUIRE(writer.Add(key, value).ok());
+    expected[key] = value;
+  }
+  auto files = writer.Finish();
+  REQUIRE(files.ok());
+  REQUIRE(files->size() > 4);
+  for (size_t buffer : {size_t{1}, size_t{64}, size_t{4096}}) {
+    INFO("read buffer " << buffer);
+    const Entries merged = Merged(files.value(), {buffer, 64});
+    REQUIRE(merged.size() == expected.size());
+    size_t i = 0;
+    for (const auto& [key, value] : expected) {
+      CHECK(merged[i].first == key);
+      CHECK(merged[i].second == value);
+      ++i;
+    }
+  }
+}
+
 TEST_CASE("no entries make no runs; a merge of none emits nothing", "[external_sort]") {
   test::TempDir dir;
   RunWriter writer(dir.path(), "t", 1024);

@@ -41,6 +41,12 @@ class RunWriter {
   size_t run_bytes_;
   std::string arena_;              // entries back to back: klen, vlen, key, value
   std::vector<uint32_t> offsets_;  // where each entry of the run starts in arena_
+  // While a run is sorted: each entry's offset and its key's first 8 bytes.
+  struct SortKey {
+    uint64_t prefix;
+    uint32_t offset;
+  };
+  std::vector<SortKey> sort_keys_;
   std::vector<std::string> files_;
   size_t entries_ = 0;
 };
