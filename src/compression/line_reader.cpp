@@ -9,11 +9,13 @@
 #include <cerrno>
 #include <cstring>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <bzlib.h>
 #include <zlib.h>
 
+#include "compression/bzip2_parallel.hpp"
 #include "compression/codec_common.hpp"
 #include "gosl/status.hpp"
 #include "util/posix_io.hpp"
@@ -31,9 +33,9 @@ Compression CompressionForName(const std::string& path) {
 
 struct LineReader::Impl {
   ~Impl() {
+    bzip2.reset();  // its threads read fd
     if (fd >= 0) ::close(fd);
     if (z_open) inflateEnd(&z);
-    if (bz_open) BZ2_bzDecompressEnd(&bz);
   }
 
   // Reads more of the file into the input buffer. Returns false on a read
@@ -45,11 +47,14 @@ struct LineReader::Impl {
   bool Fill();
   bool FillPlain();
   bool FillCompressed();
+  bool FillBzip2();
   Status Corruption(const char* problem, const std::string& detail) const;
   bool BufferedLine(size_t& begin, size_t& length);
   bool Refill(std::string_view& last_line);
 
-  uint64_t consumed() const { return bytes_read - (input_end - input_pos); }
+  uint64_t consumed() const {
+    return bzip2 ? bzip2->bytes_consumed() : bytes_read - (input_end - input_pos);
+  }
 
   std::string path;
   int fd = -1;
@@ -73,13 +78,13 @@ struct LineReader::Impl {
   Status deferred;
   bool skipping = false;  // inside a line longer than kMaxLineBytes
 
-  // Between two gzip members or bzip2 streams (and before the first), the
-  // input may end cleanly; inside one, its end means the file is truncated.
+  // Between two gzip members (and before the first), the input may end
+  // cleanly; inside one, its end means the file is truncated.
   bool in_stream = false;
   z_stream z{};
   bool z_open = false;
-  bz_stream bz{};
-  bool bz_open = false;
+  // bzip2 is decoded on every core, block by block (bzip2_parallel.hpp).
+  std::unique_ptr<ParallelBzip2Decoder> bzip2;
 };
 
 bool LineReader::Impl::ReadInput() {
@@ -140,80 +145,71 @@ bool LineReader::Impl::FillPlain() {
   return true;
 }
 
-// One loop for both libraries: feed input, take output, and at the end of a
-// member/stream start the next one if the file goes on (RFC 1952 2.2 allows
-// several gzip members; bzip2 tools read concatenated streams).
+bool LineReader::Impl::FillBzip2() {
+  if (!bzip2) {
+    // What Open() read to see the magic is the decoder's first input. The
+    // thread that reads lines decodes too, when no worker has a block for
+    // it: one worker fewer than cores keeps every core busy.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = std::max(1u, cores - 1);
+    bzip2 = std::make_unique<ParallelBzip2Decoder>(
+        fd, path, std::string(input.get() + input_pos, input_end - input_pos), threads);
+    input_pos = input_end;
+  }
+  const size_t produced = bzip2->Read(text.get() + text_end, kTextBytes - text_end);
+  if (produced == 0) {
+    status = bzip2->status();
+    return false;
+  }
+  text_end += produced;
+  return true;
+}
+
+// gzip: feed input, take output, and at the end of a member start the next
+// one if the file goes on (RFC 1952 2.2 allows several members).
 bool LineReader::Impl::FillCompressed() {
+  if (compression == Compression::kBzip2) return FillBzip2();
   for (;;) {
     if (input_pos == input_end && !file_eof) {
       if (!ReadInput()) return false;
     }
     const bool no_input = input_pos == input_end;
-    if (no_input && !in_stream) return false;  // clean end after a complete stream
+    if (no_input && !in_stream) return false;  // clean end after a complete member
 
     char* out = text.get() + text_end;
     const size_t room = kTextBytes - text_end;
     const size_t available = input_end - input_pos;
     size_t produced = 0;
     Status failure;
-    if (compression == Compression::kGzip) {
-      if (!in_stream) {
-        // inflateInit2 succeeded in Open(); inflateReset cannot fail on a valid stream.
-        if (inflateReset(&z) != Z_OK) {
-          status = Corruption("unreadable", "inflateReset failed");
-          return false;
-        }
-        in_stream = true;
+    if (!in_stream) {
+      // inflateInit2 succeeded in Open(); inflateReset cannot fail on a valid stream.
+      if (inflateReset(&z) != Z_OK) {
+        status = Corruption("unreadable", "inflateReset failed");
+        return false;
       }
-      z.next_in = reinterpret_cast<Bytef*>(input.get() + input_pos);
-      z.avail_in = static_cast<uInt>(available);
-      z.next_out = reinterpret_cast<Bytef*>(out);
-      z.avail_out = static_cast<uInt>(room);
-      int rc = inflate(&z, Z_NO_FLUSH);
-      input_pos += available - z.avail_in;
-      produced = room - z.avail_out;
-      if (rc == Z_STREAM_END) {
-        in_stream = false;
-      } else if (rc == Z_BUF_ERROR && z.avail_in == 0) {
-        // No progress without more input: fine unless the file has ended (below).
-      } else if (rc == Z_MEM_ERROR) {
-        failure = Status::IOError("reading " + Quoted(path) + " failed: zlib is out of memory");
-      } else if (rc != Z_OK) {
-        failure =
-            Corruption("corrupt", z.msg != nullptr ? z.msg : "zlib error " + std::to_string(rc));
-      }
-    } else {
-      if (!in_stream) {
-        int rc = BZ2_bzDecompressInit(&bz, /*verbosity=*/0, /*small=*/0);
-        if (rc != BZ_OK) {
-          status = Status::IOError("reading " + Quoted(path) + " failed: " + Bzip2ErrorText(rc));
-          return false;
-        }
-        bz_open = true;
-        in_stream = true;
-      }
-      bz.next_in = input.get() + input_pos;
-      bz.avail_in = static_cast<unsigned int>(available);
-      bz.next_out = out;
-      bz.avail_out = static_cast<unsigned int>(room);
-      int rc = BZ2_bzDecompress(&bz);
-      input_pos += available - bz.avail_in;
-      produced = room - bz.avail_out;
-      if (rc == BZ_STREAM_END) {
-        // A concatenated stream needs a fresh decoder: libbz2 cannot reset one.
-        BZ2_bzDecompressEnd(&bz);
-        bz_open = false;
-        in_stream = false;
-      } else if (rc == BZ_MEM_ERROR) {
-        failure = Status::IOError("reading " + Quoted(path) + " failed: " + Bzip2ErrorText(rc));
-      } else if (rc != BZ_OK) {
-        failure = Corruption("corrupt", Bzip2ErrorText(rc));
-      }
+      in_stream = true;
+    }
+    z.next_in = reinterpret_cast<Bytef*>(input.get() + input_pos);
+    z.avail_in = static_cast<uInt>(available);
+    z.next_out = reinterpret_cast<Bytef*>(out);
+    z.avail_out = static_cast<uInt>(room);
+    int rc = inflate(&z, Z_NO_FLUSH);
+    input_pos += available - z.avail_in;
+    produced = room - z.avail_out;
+    if (rc == Z_STREAM_END) {
+      in_stream = false;
+    } else if (rc == Z_BUF_ERROR && z.avail_in == 0) {
+      // No progress without more input: fine unless the file has ended (below).
+    } else if (rc == Z_MEM_ERROR) {
+      failure = Status::IOError("reading " + Quoted(path) + " failed: zlib is out of memory");
+    } else if (rc != Z_OK) {
+      failure =
+          Corruption("corrupt", z.msg != nullptr ? z.msg : "zlib error " + std::to_string(rc));
     }
     text_end += produced;
     if (!failure.ok()) {
-      // libbz2 may finish a good block and fail on the next in one call: the
-      // good block's lines still come out first.
+      // zlib may inflate good data and fail further on in one call: the
+      // good lines still come out first.
       if (produced > 0) {
         deferred = std::move(failure);
         return true;
@@ -223,7 +219,7 @@ bool LineReader::Impl::FillCompressed() {
     }
     if (produced > 0) return true;
     // The decoder is called once more with no input before this, so text it
-    // still held back has been delivered: a stream still open now is cut short.
+    // still held back has been delivered: a member still open now is cut short.
     if (no_input && in_stream) {
       status = Corruption("truncated", "the file ends inside a stream");
       return false;
