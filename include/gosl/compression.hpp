@@ -26,7 +26,9 @@ Compression CompressionForName(const std::string& path);
 // pbzip2, lbzip2 and `cat a.bz2 b.bz2` produce) are read to the end.
 //
 // Memory stays bounded whatever the file holds: a 256 KB input buffer, a
-// 256 KB text buffer, the decoder's own state (about 3.6 MB for bzip2 -9).
+// 256 KB text buffer, the decoder's own state (gzip: zlib's; bzip2: blocks
+// decoded on up to two threads, each with libbz2's 3.6 MB for bzip2 -9 and
+// a block's text, and a few blocks queued).
 //
 // Thread-safety: none; use one reader per thread.
 class LineReader {
