@@ -1,5 +1,6 @@
 #include "gosl/importer.hpp"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kLoggedBadLines = 10;  // then only counted: a broken file must not flood the log
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-constexpr size_t kChunkBytes = 1 << 20;  // lines handed from the reader thread at a time
+constexpr size_t kChunkBytes = 256 << 10;  // lines handed from the reader thread at a time
 constexpr size_t kQueuedChunks = 4;
 constexpr size_t kMergeBufferBytes = 32 * 1024;  // per run file while merging
 // Descriptors kept free beside the merges' run files: the tables being
@@ -338,6 +339,11 @@ Result<ImportStats> ImportCsv(const ImportOptions& options, Store& store) {
   reader_thread.join();
   if (status.ok()) status = queue.status();
   stats.skipped += reader.value()->long_lines();
+  // The decoder's threads and buffers go now, and what their malloc arenas
+  // kept goes back to the system: the merge's memory then does not come on
+  // top of phase 1's.
+  reader.value().reset();
+  ::malloc_trim(0);
   if (stats.skipped > kLoggedBadLines) {
     log::Warning("import: " + std::to_string(stats.skipped - kLoggedBadLines) +
                  " more malformed lines skipped");
