@@ -83,7 +83,7 @@ struct LineReader::Impl {
   bool in_stream = false;
   z_stream z{};
   bool z_open = false;
-  // bzip2 is decoded on every core, block by block (bzip2_parallel.hpp).
+  // bzip2 is decoded block by block on up to two threads (bzip2_parallel.hpp).
   std::unique_ptr<ParallelBzip2Decoder> bzip2;
 };
 
