@@ -109,8 +109,9 @@ class LineQueue {
 };
 
 void ReadLines(LineReader& reader, LineQueue& queue, std::atomic<uint64_t>& bytes_consumed) {
-  // This thread decodes bzip2, the slowest part of an import: it only hands
-  // text on, whole lines at a time; the parsing thread splits them.
+  // Decoding (bzip2's blocks come from the decoder's own workers) is the
+  // slowest part of an import: this thread only hands the text on, whole
+  // lines at a time; the parsing thread splits them.
   for (;;) {
     Chunk chunk;
     chunk.text.reserve(kChunkBytes + LineReader::kMaxLineBytes + 1);

@@ -26,6 +26,17 @@ Entries Merged(const std::vector<std::string>& files, MergeLimits limits = {64, 
   return out;
 }
 
+// The merge emitted exactly expected's entries, in key order.
+void CheckMergedIs(const Entries& merged, const std::map<std::string, std::string>& expected) {
+  REQUIRE(merged.size() == expected.size());
+  size_t i = 0;
+  for (const auto& [key, value] : expected) {
+    CHECK(merged[i].first == key);
+    CHECK(merged[i].second == value);
+    ++i;
+  }
+}
+
 std::vector<std::string> FilesIn(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -82,13 +93,7 @@ TEST_CASE("more runs than may be open at once merge in passes to what one merge 
   });
   REQUIRE(s.ok());
   CHECK(most_open <= before + max_open_runs);
-  REQUIRE(merged.size() == expected.size());
-  size_t i = 0;
-  for (const auto& [key, value] : expected) {
-    CHECK(merged[i].first == key);
-    CHECK(merged[i].second == value);
-    ++i;
-  }
+  CheckMergedIs(merged, expected);
   // No intermediate run is left; the runs of the last pass are the caller's.
   CheckNoIntermediateRuns(dir.path());
   CHECK(FilesIn(dir.path()).size() <= max_open_runs);
@@ -140,13 +145,7 @@ TEST_CASE("entries spill into runs of bounded size and merge back in key order",
     CHECK(std::filesystem::file_size(file) <= 1024);
   }
   const Entries merged = Merged(files.value());
-  REQUIRE(merged.size() == expected.size());
-  size_t i = 0;
-  for (const auto& [key, value] : expected) {
-    CHECK(merged[i].first == key);
-    CHECK(merged[i].second == value);
-    ++i;
-  }
+  CheckMergedIs(merged, expected);
 }
 
 TEST_CASE("of entries with one key, the one added last wins, within a run and across runs",
@@ -204,13 +203,7 @@ TEST_CASE("entries larger than the read buffer, and keys alike in their first by
   for (size_t buffer : {size_t{1}, size_t{64}, size_t{4096}}) {
     INFO("read buffer " << buffer);
     const Entries merged = Merged(files.value(), {buffer, 64});
-    REQUIRE(merged.size() == expected.size());
-    size_t i = 0;
-    for (const auto& [key, value] : expected) {
-      CHECK(merged[i].first == key);
-      CHECK(merged[i].second == value);
-      ++i;
-    }
+    CheckMergedIs(merged, expected);
   }
 }
 
