@@ -1,6 +1,7 @@
 #include "gosl/external_sort.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,7 +66,9 @@ class RunReader {
 
   Status Open() {
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) return FileError("cannot read run file", path_);
+    struct stat info {};
+    if (fd_ < 0 || ::fstat(fd_, &info) != 0) return FileError("cannot read run file", path_);
+    unread_bytes_ = static_cast<uint64_t>(info.st_size);
     return Next();
   }
 
@@ -101,6 +104,9 @@ class RunReader {
   // reads more (the buffer grows for an entry larger than it). False at the
   // end of the file first, or on a read error (failed_).
   bool Buffer(size_t n) {
+    // A damaged length larger than what the file still holds is truncation,
+    // found before the buffer grows to it.
+    if (end_ - pos_ < n && n - (end_ - pos_) > unread_bytes_) return false;
     while (end_ - pos_ < n) {
       if (eof_) return false;
       std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
@@ -114,6 +120,7 @@ class RunReader {
       }
       eof_ = got == 0;
       end_ += static_cast<size_t>(got);
+      unread_bytes_ -= std::min<uint64_t>(unread_bytes_, static_cast<uint64_t>(got));
     }
     return true;
   }
@@ -125,6 +132,7 @@ class RunReader {
   int fd_ = -1;
   size_t pos_ = 0, end_ = 0;  // buffered bytes: [pos_, end_)
   size_t entry_bytes_ = 0;    // of the entry at pos_, handed out
+  uint64_t unread_bytes_ = 0;  // of the file, not read yet
   bool eof_ = false, failed_ = false, valid_ = false;
   std::string_view key_, value_;
   uint64_t prefix_ = 0;

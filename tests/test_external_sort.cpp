@@ -6,6 +6,8 @@
 #include <map>
 #include <random>
 
+#include <sys/resource.h>
+
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
@@ -205,6 +207,26 @@ TEST_CASE("entries larger than the read buffer, and keys alike in their first by
     const Entries merged = Merged(files.value(), {buffer, 64});
     CheckMergedIs(merged, expected);
   }
+}
+
+TEST_CASE("a run whose length field is damaged is truncation, without a buffer of that size",
+          "[external_sort]") {
+  test::TempDir dir;
+  // A key length of 3 GB in a 20-byte file: the reader must not try to hold it.
+  const uint32_t lengths[2] = {3u << 30, 1};
+  std::string bytes(reinterpret_cast<const char*>(lengths), sizeof lengths);
+  bytes += "key and value";
+  const std::string run = dir.File("t-0.run");
+  std::ofstream(run, std::ios::binary) << bytes;
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  Status s = MergeRuns({run}, MergeLimits{64, 64}, [](std::string_view, std::string_view) {
+    return Status::OK();
+  });
+  getrusage(RUSAGE_SELF, &after);
+  CHECK(s.code() == Code::kCorruption);
+  CHECK(s.message() == "run file '" + run + "' is truncated");
+  CHECK(after.ru_maxrss - before.ru_maxrss < 256 * 1024);  // KB: nowhere near 3 GB
 }
 
 TEST_CASE("no entries make no runs; a merge of none emits nothing", "[external_sort]") {
