@@ -16,6 +16,7 @@
 #include <leveldb/table_builder.h>
 
 #include "gosl/bulk_load.hpp"
+#include "store/db_files.hpp"
 #include "store/internal_key.hpp"
 #include "support/temp_dir.hpp"
 
@@ -114,10 +115,8 @@ TEST_CASE("a MANIFEST longer than one 32 KB log block is read back whole by Leve
   for (int i = 0; i < kTables; ++i) {
     StagedTable table;
     table.number = staged.TakeFileNumber();
-    char name[32];
-    std::snprintf(name, sizeof name, "/%06llu.ldb", static_cast<unsigned long long>(table.number));
     leveldb::WritableFile* file = nullptr;
-    REQUIRE(leveldb::Env::Default()->NewWritableFile(db_dir + name, &file).ok());
+    REQUIRE(leveldb::Env::Default()->NewWritableFile(db_files::TableFile(db_dir, table.number), &file).ok());
     std::unique_ptr<leveldb::WritableFile> owned(file);
     std::string key = KeyText(i);
     internal_key::AppendTrailer(key, 0);

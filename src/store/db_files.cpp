@@ -1,5 +1,6 @@
 #include "store/db_files.hpp"
 
+#include <cstdio>
 #include <filesystem>
 
 namespace gosl::db_files {
@@ -16,8 +17,24 @@ std::string Inside(const std::string& dir, std::string_view name) {
   return path;
 }
 
+// leveldb db/filename.cc: a file number in six digits at least.
+std::string Numbered(uint64_t number) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%06llu", static_cast<unsigned long long>(number));
+  return digits;
+}
+
 }  // namespace
 
+std::string TableFile(const std::string& db, uint64_t number) {
+  return Inside(db, Numbered(number) + ".ldb");
+}
+std::string ManifestFile(const std::string& db, uint64_t number) {
+  return Inside(db, std::string(kManifestPrefix) + Numbered(number));
+}
+std::string TempFile(const std::string& db, uint64_t number) {
+  return Inside(db, Numbered(number) + ".dbtmp");
+}
 std::string CurrentFile(const std::string& db) { return Inside(db, kCurrentName); }
 std::string LockFile(const std::string& db) { return Inside(db, kLockName); }
 std::string LostDir(const std::string& db) { return Inside(db, "lost"); }

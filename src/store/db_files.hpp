@@ -4,6 +4,7 @@
 // work directories beside it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,10 @@ inline constexpr std::string_view kManifestPrefix = "MANIFEST-";
 std::string CurrentFile(const std::string& db);
 std::string LockFile(const std::string& db);
 std::string LostDir(const std::string& db);  // where RepairDB puts what it cannot read
+// LevelDB's numbered files: "000007.ldb", "MANIFEST-000001", "000001.dbtmp".
+std::string TableFile(const std::string& db, uint64_t number);
+std::string ManifestFile(const std::string& db, uint64_t number);
+std::string TempFile(const std::string& db, uint64_t number);
 
 // gosl's, inside the database directory.
 std::string WriteCounterFile(const std::string& db);  // every process maps it (answer caches)
@@ -25,8 +30,8 @@ std::string WriteProbeFile(const std::string& db);    // written and removed: ca
 // gosl's, beside the database: they belong to its path, which survives a
 // swap of the directory (path_lock.hpp).
 std::string OwnerLockFile(const std::string& db);     // "<db>.owner": locked by the process serving the path
-std::string PeerSocketFile(const std::string& db);
-std::string ActivityFile(const std::string& db);      // "<db>.activity": each serving process's answers    // "<db>.peer": where it answers the others
+std::string PeerSocketFile(const std::string& db);    // "<db>.peer": where it answers the others
+std::string ActivityFile(const std::string& db);      // "<db>.activity": each serving process's answers
 
 // An import's work, beside the database so its final rename stays on one
 // file system.

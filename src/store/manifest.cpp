@@ -1,7 +1,6 @@
 #include "store/manifest.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <string_view>
 
@@ -90,14 +89,13 @@ std::string LogRecord(std::string_view payload) {
 
 Status Write(const std::string& dir, const std::vector<StagedTable>& tables,
              uint64_t next_file_number) {
-  char number[16];
-  std::snprintf(number, sizeof number, "%06llu", static_cast<unsigned long long>(kManifestNumber));
-  const std::string name = std::string(db_files::kManifestPrefix) + number;
-  Status status = WriteSynced(dir + "/" + name, LogRecord(EncodeEdit(tables, next_file_number)));
+  const std::string manifest = db_files::ManifestFile(dir, kManifestNumber);
+  Status status = WriteSynced(manifest, LogRecord(EncodeEdit(tables, next_file_number)));
   if (!status.ok()) return status;
-  // CURRENT is replaced by a rename, as LevelDB does: never half written.
-  const std::string temporary = dir + "/" + number + ".dbtmp";
-  status = WriteSynced(temporary, name + "\n");
+  // CURRENT is replaced by a rename, as LevelDB does: never half written. It
+  // holds the MANIFEST's name.
+  const std::string temporary = db_files::TempFile(dir, kManifestNumber);
+  status = WriteSynced(temporary, manifest.substr(dir.size() + 1) + "\n");
   if (!status.ok()) return status;
   return FromLevelDbFile(leveldb::Env::Default()->RenameFile(temporary, db_files::CurrentFile(dir)),
                          db_files::CurrentFile(dir));

@@ -2,12 +2,12 @@
 // with sequence 0, for a database written once by an import.
 #include "gosl/bulk_load.hpp"
 
-#include <cstdio>
 #include <string>
 
 #include <leveldb/env.h>
 #include <leveldb/table_builder.h>
 
+#include "store/db_files.hpp"
 #include "store/db_options.hpp"
 #include "store/internal_key.hpp"
 #include "store/leveldb_status.hpp"
@@ -48,9 +48,7 @@ class TableSink final : public SortedSink {
   Status StartTable() {
     table_ = StagedTable();
     table_.number = staged_.TakeFileNumber();
-    char name[32];
-    std::snprintf(name, sizeof name, "/%06llu.ldb", static_cast<unsigned long long>(table_.number));
-    path_ = dir_ + name;
+    path_ = db_files::TableFile(dir_, table_.number);
     leveldb::WritableFile* file = nullptr;
     leveldb::Status s = leveldb::Env::Default()->NewWritableFile(path_, &file);
     if (!s.ok()) return FromLevelDbFile(s, path_);
