@@ -167,8 +167,7 @@ struct ParallelBzip2Decoder::Shared {
   std::vector<unsigned char> JoinedBytes(size_t count) const;
   void Drop(size_t count);
   Status Corruption(const char* problem, uint64_t at_byte, const std::string& detail) const {
-    return Status::Corruption("bzip2 data in " + Quoted(path) + " is " + problem + " at byte " +
-                              std::to_string(at_byte) + ": " + detail);
+    return DamagedData(Compression::kBzip2, path, problem, at_byte, detail);
   }
 };
 

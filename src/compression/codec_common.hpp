@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -49,6 +50,14 @@ inline const char* CompressionName(Compression compression) {
       break;
   }
   return "plain";
+}
+
+// "<codec> data in '<path>' is <problem> at byte <at_byte>: <detail>", the
+// one shape of every damaged-file message, whichever decoder found it.
+inline Status DamagedData(Compression compression, const std::string& path, const char* problem,
+                          uint64_t at_byte, const std::string& detail) {
+  return Status::Corruption(std::string(CompressionName(compression)) + " data in " + Quoted(path) +
+                            " is " + problem + " at byte " + std::to_string(at_byte) + ": " + detail);
 }
 
 inline const char* Bzip2ErrorText(int rc) {

@@ -12,7 +12,6 @@
 #include <thread>
 #include <utility>
 
-#include <bzlib.h>
 #include <zlib.h>
 
 #include "compression/bzip2_parallel.hpp"
@@ -101,9 +100,7 @@ bool LineReader::Impl::ReadInput() {
 }
 
 Status LineReader::Impl::Corruption(const char* problem, const std::string& detail) const {
-  return Status::Corruption(std::string(CompressionName(compression)) + " data in " + Quoted(path) +
-                            " is " + problem + " at byte " + std::to_string(consumed()) + ": " +
-                            detail);
+  return DamagedData(compression, path, problem, consumed(), detail);
 }
 
 bool LineReader::Impl::Fill() {
