@@ -1,12 +1,15 @@
 #include "gosl/store.hpp"
 
 #include <filesystem>
+#include <string>
 
 #include <leveldb/db.h>
 
 #include <catch2/catch.hpp>
 
+#include "gosl/logging.hpp"
 #include "support/db_holder.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gosl {
@@ -103,6 +106,15 @@ TEST_CASE("the store opens lazily and survives being reopened", "[store]") {
   Store reopened({dir.File("db")});
   CHECK(reopened.FindByKey(Key(kB)).value().name == "Legacy Linden");
   CHECK(reopened.FindByName(Name("mini")).value().key == Key(kA));
+}
+
+TEST_CASE("LevelDB's own log goes to the process log at DEBUG, not to a LOG file", "[store]") {
+  test::TempDir dir;
+  REQUIRE(log::SetUp({dir.File("gosl.log"), 1 << 20, 1, log::Level::kDebug, false}).ok());
+  CHECK(Store({dir.File("db")}).Record(Name("Mini Resident"), Key(kA), "").ok());
+  log::ShutDown();
+  CHECK(test::ReadFile(dir.File("gosl.log")).find("DEBUG leveldb: ") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.File("db/LOG")));
 }
 
 TEST_CASE("a second store on a database is served by the first, and takes over after it",

@@ -27,6 +27,7 @@ DbCaches::~DbCaches() = default;
 leveldb::Options BaseOptions(leveldb::Env* env) {
   leveldb::Options options;
   options.env = env ? env : StoreEnv();
+  options.info_log = StoreLog();
   options.max_file_size = kTableBytes;
   options.block_size = kBlockBytes;
   // RepairDB (--repair) keeps every table it reads open.

@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "gosl/logging.hpp"
 #include "util/posix_io.hpp"
@@ -127,7 +131,26 @@ class StoreFileSystem final : public leveldb::EnvWrapper {
   }
 };
 
+class ProcessLog final : public leveldb::Logger {
+ public:
+  void Logv(const char* format, std::va_list ap) override {
+    if (!log::Enabled(log::Level::kDebug)) return;
+    char line[512];
+    const int length = std::vsnprintf(line, sizeof line, format, ap);
+    if (length < 0) return;
+    std::string_view text(line, std::min<size_t>(static_cast<size_t>(length), sizeof line - 1));
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    log::Debug("leveldb: " + std::string(text));
+  }
+};
+
 }  // namespace
+
+leveldb::Logger* StoreLog() {
+  // Never destroyed: LevelDB's compaction thread may still log at exit.
+  static auto* const logger = new ProcessLog;
+  return logger;
+}
 
 leveldb::Env* StoreEnv() {
   static StoreFileSystem env;

@@ -13,6 +13,9 @@
 // file only we can open) replaces such a LOCK with a fresh file, leaving the
 // read lock on a file nobody uses. LevelDB's LOCK stays the lock older
 // versions of gosl-basics look at.
+//
+// LevelDB's own log goes to the process log at level DEBUG, not to a LOG file
+// it would rename to LOG.old and start again at every open.
 #pragma once
 
 #include <leveldb/env.h>
@@ -21,5 +24,7 @@ namespace gosl {
 
 // One per process, never freed (like leveldb::Env::Default()).
 leveldb::Env* StoreEnv();
+// LevelDB's info log, written to the process log; never freed.
+leveldb::Logger* StoreLog();
 
 }  // namespace gosl
