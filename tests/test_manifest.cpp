@@ -152,4 +152,30 @@ TEST_CASE("a MANIFEST that cannot be written is an I/O error naming the file", "
   CHECK(s.message().find(dir.File("missing") + "/MANIFEST-000001") != std::string::npos);
 }
 
+TEST_CASE("a log-format file ends whole only after a whole, checksummed record", "[manifest]") {
+  using manifest::EndsWhole;
+  using manifest::LogRecord;
+  CHECK(EndsWhole(""));
+  const std::string one = LogRecord("an edit") + LogRecord("another edit");
+  CHECK(EndsWhole(one));
+  CHECK_FALSE(EndsWhole(one.substr(0, one.size() - 1)));  // payload torn
+  CHECK_FALSE(EndsWhole(one.substr(0, one.size() - 14)));  // header torn
+  std::string flipped = one;
+  flipped.back() ^= 0x01;
+  CHECK_FALSE(EndsWhole(flipped));
+  // Zeros are a block's trailer only at its end: a record appended after
+  // them mid-block would be read from them.
+  CHECK_FALSE(EndsWhole(one + std::string(3, '\0')));
+  const std::string fills_block = LogRecord(std::string(32768 - 7 - 3, 'x'));
+  CHECK(EndsWhole(fills_block + std::string(3, '\0')));
+  CHECK_FALSE(EndsWhole(fills_block + std::string("\0\0z", 3)));
+  // 40,000 bytes: a first fragment filling block one, the last in block two.
+  const std::string two_blocks = LogRecord(std::string(40000, 'y'));
+  CHECK(EndsWhole(std::string_view(two_blocks).substr(32768)));
+  CHECK_FALSE(EndsWhole(std::string_view(two_blocks).substr(0, 32768)));  // the rest never written
+  std::string zero_type = one;
+  zero_type += std::string(7, '\0');
+  CHECK_FALSE(EndsWhole(zero_type));
+}
+
 }  // namespace gosl

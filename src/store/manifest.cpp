@@ -1,8 +1,15 @@
 #include "store/manifest.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include <leveldb/comparator.h>
 #include <leveldb/env.h>
@@ -10,6 +17,7 @@
 #include "store/db_files.hpp"
 #include "store/leveldb_status.hpp"
 #include "util/coding.hpp"
+#include "util/posix_io.hpp"
 
 namespace gosl::manifest {
 namespace {
@@ -38,7 +46,68 @@ Status WriteSynced(const std::string& path, std::string_view bytes) {
   return FromLevelDbFile(s, path);
 }
 
+// The last block of a file (an empty string for an empty file); nullopt when
+// it cannot be read.
+std::optional<std::string> LastBlock(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> block;
+  struct stat info {};
+  if (::fstat(fd, &info) == 0) {
+    const auto size = static_cast<uint64_t>(info.st_size);
+    const uint64_t start = size == 0 ? 0 : (size - 1) / kLogBlockBytes * kLogBlockBytes;
+    std::string bytes(size - start, '\0');
+    if (posix::PreadFully(fd, bytes.data(), bytes.size(), start) == static_cast<ssize_t>(bytes.size())) {
+      block = std::move(bytes);
+    }
+  }
+  ::close(fd);
+  return block;
+}
+
 }  // namespace
+
+bool EndsWhole(std::string_view last_block) {
+  const bool full_block = last_block.size() == kLogBlockBytes;
+  bool whole = true;  // the block starts a record or continues one begun before
+  while (!last_block.empty()) {
+    if (last_block.size() < kLogHeaderBytes) {
+      // A block's trailer; anywhere else the next record would be read from
+      // these bytes.
+      return whole && full_block && last_block.find_first_not_of('\0') == std::string_view::npos;
+    }
+    const auto length = static_cast<size_t>(coding::DecodeFixed(last_block.data() + 4, 2));
+    const auto type = static_cast<uint8_t>(last_block[6]);
+    if (kLogHeaderBytes + length > last_block.size()) return false;  // torn
+    const uint32_t crc = coding::ExtendCrc32c(0, last_block.substr(6, 1 + length));
+    if (MaskedCrc(crc) != coding::DecodeFixed(last_block.data(), 4)) return false;
+    if (type == kFullType || type == kLastType) {
+      whole = true;
+    } else if (type == kFirstType || type == kMiddleType) {
+      whole = false;
+    } else {
+      return false;  // zero or unknown type: LevelDB drops the rest of the block
+    }
+    last_block.remove_prefix(kLogHeaderBytes + length);
+  }
+  return whole;
+}
+
+bool MayAppendLogs(const std::string& dir) {
+  auto current = LastBlock(db_files::CurrentFile(dir));
+  if (!current || current->empty() || current->back() != '\n') return false;
+  std::vector<std::string> files{dir + "/" + current->substr(0, current->size() - 1)};
+  std::error_code listing;
+  for (std::filesystem::directory_iterator it(dir, listing), end; !listing && it != end;
+       it.increment(listing)) {
+    if (it->path().extension() == ".log") files.push_back(it->path().string());
+  }
+  if (listing) return false;
+  return std::all_of(files.begin(), files.end(), [](const std::string& file) {
+    auto block = LastBlock(file);
+    return block && EndsWhole(*block);
+  });
+}
 
 std::string EncodeEdit(const std::vector<StagedTable>& tables, uint64_t next_file_number) {
   std::string edit;
