@@ -14,6 +14,8 @@ W=build/bench-data
 mkdir -p "$W"
 BIN="$(pwd)/$BIN_DIR/gosl-basics.fcgi"
 
+# The do-nothing libfcgi program: the floor of a fresh process's first answer.
+cc -O2 -o "$W/fcgi_hello" bench/fcgi_hello.c -lfcgi
 echo "== gosl-basics bench, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M'), $BIN_DIR/gosl-basics.fcgi"
 for N in ${BENCH_SIZES:-1000000 10000000}; do
   CSV="$W/gen-$N.csv"
@@ -56,7 +58,7 @@ for N in ${BENCH_SIZES:-1000000 10000000}; do
   /usr/bin/time -f '%e %M' -o "$W/status.time" "$BIN" --dir "$DB" --status > /dev/null
   read -r status_wall status_kb < "$W/status.time"
   echo "--status: $status_wall s, peak RSS $((status_kb / 1024)) MB (counts kept, never a scan)"
-  "$B/bench/bench_lookup" "$(pwd)/$DB/slkvdb" "$CSV" "$BIN"
+  "$B/bench/bench_lookup" "$(pwd)/$DB/slkvdb" "$CSV" "$BIN" "$(pwd)/$W/fcgi_hello"
   echo "operations on a copy while two processes serve it:"
   "$B/bench/bench_live" "$(pwd)/$DB/slkvdb" "$(pwd)/$CSV" "$BIN"
 done
