@@ -37,7 +37,9 @@ struct Tightening {
   std::vector<std::string> foreign;    // owned by another user: left as they are
 };
 // Makes dir and the files directly in it owner-only (0700 / 0600) where they
-// are ours and were not.
+// are ours and were not. The files are looked at only when dir is not ours
+// or others may enter it: in an owner-only directory of ours they are out of
+// other users' reach as they are.
 Tightening MakeOwnerOnly(const std::string& dir);
 
 // True when a user other than the file's owner may read it (group or other
