@@ -1,5 +1,6 @@
 #include "gosl/store.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -151,6 +152,29 @@ TEST_CASE("a database that ends whole reopens without new files; after a torn lo
   CHECK(reopened.FindByKey(Key(kA)).value().name == "First Resident");
   CHECK(reopened.FindByKey(Key(kB)).value().name == "Second Resident");
   CHECK(reopened.FindByKey(Key(kC)).value().name == "Third Resident");
+}
+
+TEST_CASE("a database whose log has grown is opened anew once, and its registrations kept",
+          "[store]") {
+  test::TempDir dir;
+  const std::string db = dir.File("db");
+  Store::Batch batch;  // ~125 KB in the log: more than an open should replay every time
+  for (int i = 0; i < 2000; ++i) {
+    char key[40];
+    std::snprintf(key, sizeof key, "%08x-0000-4000-8000-000000000000", i);
+    std::string letters;  // aaa, baa, ...: names are letters
+    for (int n = i, place = 0; place < 3; ++place, n /= 26) letters += static_cast<char>('a' + n % 26);
+    batch.Add(Name(("Av" + letters + " Resident").c_str()), Key(key), "");
+  }
+  REQUIRE(Store({db}).Commit(batch, /*sync=*/true).ok());
+  REQUIRE(std::filesystem::file_size(LogFile(db)) > (64 << 10));
+  const std::string manifest = test::ReadFile(db + "/CURRENT");
+  CHECK(Store({db}).FindByName(Name("avhaa")).value().key == Key("00000007-0000-4000-8000-000000000000"));
+  CHECK(test::ReadFile(db + "/CURRENT") != manifest);  // new files: the log went into a table
+  CHECK(std::filesystem::file_size(LogFile(db)) < (64 << 10));
+  const std::string after = test::ReadFile(db + "/CURRENT");
+  CHECK(Store({db}).FindByName(Name("avlmb")).value().key == Key("000003e7-0000-4000-8000-000000000000"));
+  CHECK(test::ReadFile(db + "/CURRENT") == after);  // small again: reused
 }
 
 TEST_CASE("a second store on a database is served by the first, and takes over after it",

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <leveldb/comparator.h>
@@ -46,14 +47,22 @@ Status WriteSynced(const std::string& path, std::string_view bytes) {
   return FromLevelDbFile(s, path);
 }
 
+// LevelDB reads a file it reuses whole at every open, replaying a log's
+// registrations into memory: past these sizes the usual open, which starts
+// new files (a log's registrations go into a table), makes the opens after
+// it cheaper. A MANIFEST as written anew lists every table (~4 KB at 10 M
+// records, ~70 KB at 100 M); a log holds ~150 bytes a registration.
+constexpr uint64_t kMaxReusedManifestBytes = 256 << 10;
+constexpr uint64_t kMaxReusedLogBytes = 64 << 10;
+
 // The last block of a file (an empty string for an empty file); nullopt when
-// it cannot be read.
-std::optional<std::string> LastBlock(const std::string& path) {
+// it cannot be read or holds more than max_bytes.
+std::optional<std::string> LastBlock(const std::string& path, uint64_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::optional<std::string> block;
   struct stat info {};
-  if (::fstat(fd, &info) == 0) {
+  if (::fstat(fd, &info) == 0 && static_cast<uint64_t>(info.st_size) <= max_bytes) {
     const auto size = static_cast<uint64_t>(info.st_size);
     const uint64_t start = size == 0 ? 0 : (size - 1) / kLogBlockBytes * kLogBlockBytes;
     std::string bytes(size - start, '\0');
@@ -94,17 +103,18 @@ bool EndsWhole(std::string_view last_block) {
 }
 
 bool MayAppendLogs(const std::string& dir) {
-  auto current = LastBlock(db_files::CurrentFile(dir));
+  auto current = LastBlock(db_files::CurrentFile(dir), kLogBlockBytes);
   if (!current || current->empty() || current->back() != '\n') return false;
-  std::vector<std::string> files{dir + "/" + current->substr(0, current->size() - 1)};
+  std::vector<std::pair<std::string, uint64_t>> files{
+      {dir + "/" + current->substr(0, current->size() - 1), kMaxReusedManifestBytes}};
   std::error_code listing;
   for (std::filesystem::directory_iterator it(dir, listing), end; !listing && it != end;
        it.increment(listing)) {
-    if (it->path().extension() == ".log") files.push_back(it->path().string());
+    if (it->path().extension() == ".log") files.emplace_back(it->path().string(), kMaxReusedLogBytes);
   }
   if (listing) return false;
-  return std::all_of(files.begin(), files.end(), [](const std::string& file) {
-    auto block = LastBlock(file);
+  return std::all_of(files.begin(), files.end(), [](const auto& file) {
+    auto block = LastBlock(file.first, file.second);
     return block && EndsWhole(*block);
   });
 }

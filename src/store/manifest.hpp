@@ -36,7 +36,9 @@ bool EndsWhole(std::string_view last_block);
 
 // Whether LevelDB may append to the files it would reuse when opening dir
 // with Options::reuse_logs (no new MANIFEST and log, so no syncs): the
-// MANIFEST that CURRENT names and every *.log must end whole. After a torn
+// MANIFEST that CURRENT names and every *.log must be small (LevelDB reads
+// them whole at every open; the usual open starts them anew) and end
+// whole. After a torn
 // record LevelDB would drop what is appended to the same block the next
 // time it reads the file (and refuse a MANIFEST): LevelDB 1.23 does not
 // check (google/leveldb issue 1287). A database with one is opened the
