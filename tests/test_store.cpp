@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "gosl/logging.hpp"
+#include "store/db_files.hpp"
 #include "support/db_holder.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
@@ -27,7 +28,7 @@ const char* const kB = "0f0e0d0c-0b0a-4909-8807-060504030201";
 std::string LogFile(const std::string& db) {
   std::string found;
   for (const auto& entry : std::filesystem::directory_iterator(db)) {
-    if (entry.path().extension() == ".log") found = entry.path().string();
+    if (db_files::IsLogFile(entry.path().filename().string())) found = entry.path().string();
   }
   return found;
 }

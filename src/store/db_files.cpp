@@ -53,9 +53,11 @@ bool IsTableFile(std::string_view file_name) {
   return EndsWith(file_name, ".ldb") || EndsWith(file_name, ".sst");
 }
 
+bool IsLogFile(std::string_view file_name) { return EndsWith(file_name, ".log"); }
+
 bool IsDatabaseFile(std::string_view file_name) {
   return file_name == kCurrentName || file_name.substr(0, kManifestPrefix.size()) == kManifestPrefix ||
-         IsTableFile(file_name) || EndsWith(file_name, ".log");
+         IsTableFile(file_name) || IsLogFile(file_name);
 }
 
 bool HoldsDatabaseFiles(const std::string& dir) {

@@ -45,6 +45,8 @@ std::string ShellHistoryFile(const std::string& site_dir);
 
 // A table file (.ldb, or .sst from older LevelDB versions).
 bool IsTableFile(std::string_view file_name);
+// A log ("000005.log"): writes not yet in a table.
+bool IsLogFile(std::string_view file_name);
 // A file only a LevelDB database holds (CURRENT, a MANIFEST, a table or a log).
 bool IsDatabaseFile(std::string_view file_name);
 // A directory that holds at least one such file.

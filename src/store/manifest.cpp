@@ -110,7 +110,9 @@ bool MayAppendLogs(const std::string& dir) {
   std::error_code listing;
   for (std::filesystem::directory_iterator it(dir, listing), end; !listing && it != end;
        it.increment(listing)) {
-    if (it->path().extension() == ".log") files.emplace_back(it->path().string(), kMaxReusedLogBytes);
+    if (db_files::IsLogFile(it->path().filename().string())) {
+      files.emplace_back(it->path().string(), kMaxReusedLogBytes);
+    }
   }
   if (listing) return false;
   return std::all_of(files.begin(), files.end(), [](const auto& file) {
