@@ -148,8 +148,7 @@ bool LineReader::Impl::FillBzip2() {
     // worker per core, at most two: on 2 cores one worker (beside the
     // thread that parses) left the import decode-bound, two finish 10 M
     // records ~3 s sooner; each worker holds a decoder (3.6 MB) and a block
-    // of text, so more cores do not grow the import's memory further. The
-    // thread that reads lines decodes too, when no worker has a block for it.
+    // of text, so more cores do not grow the import's memory further.
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const unsigned threads = std::min(cores, 2u);
     bzip2 = std::make_unique<ParallelBzip2Decoder>(
