@@ -128,7 +128,7 @@ void* BlockDecoder::Allocate(void* self, int items, int size) {
       area.in_use = true;
       return area.memory.get();
     }
-    if (!spare || !spare->memory) spare = &area;
+    if (!spare || (spare->memory && !area.memory)) spare = &area;  // an empty area first
   }
   if (!spare) return nullptr;  // libbz2 reports BZ_MEM_ERROR
   spare->memory.reset(new (std::nothrow) char[bytes]);
@@ -165,10 +165,12 @@ int BlockDecoder::Decode(const unsigned char* src, uint64_t from, uint64_t count
   bz.avail_in = static_cast<unsigned>(stream_.size());
   int rc = BZ_OK;
   while (rc == BZ_OK) {
-    // Into the room reserved, and only past it when a block decodes to more
-    // (a string grown a step at a time would double its capacity).
+    // A step at a time (resize writes every byte it adds), within the room
+    // reserved; past it only when a block decodes to more (a string grown
+    // by whole steps would double its capacity at ~770 KB).
     const size_t have = text.size();
-    const size_t room = text.capacity() > have ? text.capacity() - have : 256 * 1024;
+    const size_t step = 256 * 1024;
+    const size_t room = text.capacity() > have ? std::min(step, text.capacity() - have) : step;
     text.resize(have + room);
     bz.next_out = text.data() + have;
     bz.avail_out = static_cast<unsigned>(room);
@@ -177,6 +179,9 @@ int BlockDecoder::Decode(const unsigned char* src, uint64_t from, uint64_t count
     if (rc == BZ_OK && bz.avail_in == 0 && bz.avail_out > 0) rc = BZ_UNEXPECTED_EOF;
   }
   BZ2_bzDecompressEnd(&bz);
+  // Damaged data without a magic number for a long stretch makes a long
+  // segment: its copy is not kept.
+  if (stream_.capacity() > kLongestBlockBits / 8 + 64) std::string().swap(stream_);
   return rc == BZ_STREAM_END ? BZ_OK : rc;
 }
 
@@ -220,7 +225,9 @@ struct ParallelBzip2Decoder::Shared {
   uint64_t consumed = 0;
   std::string text;
   size_t text_pos = 0;
-  BlockDecoder reader_decoder;  // for segments joined after a false boundary (rare)
+  // For segments joined after a false boundary, and a file cut inside a
+  // stream's end (both rare); once used, it keeps its 3.6 MB to the end.
+  BlockDecoder reader_decoder;
 
   // Texts the reader has handed out, for the next blocks to be decoded into:
   // a block's text is ~1 MB, allocated once instead of for every block.
@@ -504,7 +511,7 @@ bool ParallelBzip2Decoder::Shared::Block(std::unique_lock<std::mutex>& lock) {
   }
   stream_crc = ((stream_crc << 1) | (stream_crc >> 31)) ^ segment->block_crc;
   // A block of long runs can decode to tens of MB: such a text is not kept.
-  if (text.capacity() > 0 && text.capacity() <= 2 * kLargestBlockText &&
+  if (text.capacity() >= kLargestBlockText && text.capacity() <= 2 * kLargestBlockText &&
       spare_texts.size() <= worker_count) {
     spare_texts.push_back(std::move(text));
   }
