@@ -2,9 +2,13 @@
 // mending a damaged one (RepairDatabase), on real LevelDB directories.
 #include "gosl/bulk_load.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <leveldb/db.h>
@@ -84,6 +88,47 @@ TEST_CASE("tables built directly and adopted make a database that answers both w
   REQUIRE(store.Record(AvatarName::Parse("Renamed Avatar").value(), KeyOf(7), "Production").ok());
   CHECK(store.FindByKey(KeyOf(7))->name == "Renamed Avatar");
   CHECK(store.FindByName(AvatarName::Parse("built7").value())->key == KeyOf(7));
+}
+
+// The number of table files on each level of the database in dir, as a
+// fresh LevelDB sees it, and after giving LevelDB time to move any.
+std::string LevelShape(const std::string& dir, int settle_ms) {
+  leveldb::DB* raw = nullptr;
+  leveldb::Options options;
+  options.reuse_logs = true;  // as a serving process opens it: the facts' log is not made a table
+  REQUIRE(leveldb::DB::Open(options, dir, &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
+  std::string shape, count;
+  for (int level = 0; level < 7; ++level) {
+    db->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &count);
+    shape += count + " ";
+  }
+  return shape;
+}
+
+TEST_CASE("adopted tables are left where LevelDB would settle them", "[bulk_load]") {
+  // Six small tables of disjoint keys, all on level 0 in the MANIFEST: four
+  // or more there make LevelDB move some down. AdoptTables returns once it
+  // would move no more, so a database opened afterwards is not changed.
+  test::TempDir dir;
+  const std::string db = dir.File("slkvdb");
+  fs::create_directories(db);
+  StagedTables staged;
+  for (int table = 0; table < 6; ++table) {
+    auto sink = NewTableSink(db, staged);
+    for (int i = 0; i < 100; ++i) {
+      char key[32];
+      std::snprintf(key, sizeof key, "k%02d-%03d", table, i);
+      REQUIRE(sink->Add(key, "value").ok());
+    }
+    REQUIRE(sink->Finish().ok());
+  }
+  REQUIRE(AdoptTables(db, staged, {}, {}).ok());
+  const std::string adopted = LevelShape(db, 0);
+  INFO("files per level: " << adopted);
+  CHECK(std::stoi(adopted) < 4);
+  CHECK(LevelShape(db, 300) == adopted);
 }
 
 TEST_CASE("a table sink without its staging directory fails as an I/O error naming the file",
