@@ -24,6 +24,12 @@ class TableSink final : public SortedSink {
     // serving process reads without one at the default memory budget.
     options_.filter_policy = nullptr;
     options_.block_size = block_bytes;
+    // A full key every 32 entries instead of LevelDB's 16: the others share
+    // their prefix with the one before. Measured on 1 M records: 0.7-1 %
+    // smaller on every name mix (65 % "Resident" names: 1.001 -> 0.991 x the
+    // CSV), lookups both ways unchanged (7.71 / 7.68 us, alternating); 64
+    // saves 0.5 % more but costs name -> key lookups up to 0.4 us.
+    options_.block_restart_interval = 32;
   }
 
   ~TableSink() override {
