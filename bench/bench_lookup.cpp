@@ -30,6 +30,7 @@
 #include "gosl/avatar_name.hpp"
 #include "gosl/store.hpp"
 #include "gosl/uuid.hpp"
+#include "store/db_files.hpp"
 #include "store/db_options.hpp"
 #include "store/store_env.hpp"
 #include "util/posix_io.hpp"
@@ -260,7 +261,10 @@ int main(int argc, char** argv) {
     // a page fault the first time, more than a pread here, and stays in RSS.
     std::vector<std::pair<int, uint64_t>> tables;
     for (const auto& entry : std::filesystem::directory_iterator(db_path)) {
-      if (entry.path().extension() != ".ldb" || entry.file_size() < 64 * 1024) continue;
+      if (!gosl::db_files::IsTableFile(entry.path().filename().string()) ||
+          entry.file_size() < 64 * 1024) {
+        continue;
+      }
       const int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
       if (fd >= 0) tables.emplace_back(fd, entry.file_size());
     }
