@@ -271,11 +271,8 @@ for c in 1 8; do
       END { if (total) printf "  gosl at %d connection(s): %d requests logged by %d processes, %.0f %% by the one holding the database, %.0f %% by the others (forwarded, or from what they remember)\n", c, total, length(seen), 100 * own / total, 100 * (total - own) / total }' >> "$W/who.txt"
 done
 cat "$W/who.txt" 2> /dev/null || true
-awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3; errors[$1 " " $2] += $7 }
-  function median(values, n,    i, j, t) {
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (values[j] < values[i]) { t = values[i]; values[i] = values[j]; values[j] = t }
-    return n % 2 ? values[(n + 1) / 2] : (values[n / 2] + values[n / 2 + 1]) / 2
-  }
+awk -v rounds="$ROUNDS" -f "$SRC/scripts/median.awk" -f /dev/stdin "$W/results.txt" << 'EOF'
+{ rps[$1 " " $2 " " $8] = $3; errors[$1 " " $2] += $7 }
   END {
     for (c = 1; c <= 8; c += 7) {
       list = ""
@@ -291,7 +288,8 @@ awk -v rounds="$ROUNDS" '{ rps[$1 " " $2 " " $8] = $3; errors[$1 " " $2] += $7 }
       if (errors["gosl " c] + errors["hello " c] > 0)
         printf "  NOT VALID at %d connection(s): %d error answers from gosl, %d from hello\n", c, errors["gosl " c], errors["hello " c]
     }
-  }' "$W/results.txt"
+  }
+EOF
 
 # Error answers: what the service and Apache said about them.
 if awk '$1 == "gosl" && $7 > 0 { bad = 1 } END { exit !bad }' "$W/results.txt"; then

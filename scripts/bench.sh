@@ -53,23 +53,21 @@ for N in ${BENCH_SIZES:-1000000 10000000}; do
       [ "$FORMAT" = bz2 ] || rm -rf "$TARGET"
       echo "$(cat "$W/reference.time") $(cat "$W/import.time")" >> "$W/pairs.txt"
     done
-    awk -v f="$FORMAT" -v ref="$REF" -v n="$N" -v cores="$(nproc)" '
-      function median(v, k,    i, j, t) {
-        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-        return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
-      }
+    awk -v f="$FORMAT" -v ref="$REF" -v n="$N" -v cores="$(nproc)" -f scripts/median.awk -f /dev/stdin \
+        "$W/pairs.txt" << 'EOF'
       { k++; rw[k] = $1; rc[k] = $2 + $3; w[k] = $4; cpu[k] = $5 + $6; r = $7 > r ? $7 : r
         ratio[k] = rw[k] >= 0.05 ? w[k] / rw[k] : -1; ratios = ratios sprintf("%s%.2f", k > 1 ? " " : "", ratio[k])
-        floor[k] = cpu[k] / cores; per_floor[k] = w[k] / floor[k] }
+        per_floor[k] = w[k] / (cpu[k] / cores) }
       END {
-        for (i = 1; i <= k; i++) { a[i] = w[i]; b[i] = rw[i]; c[i] = cpu[i]; d[i] = rc[i]; e[i] = ratio[i]; g[i] = per_floor[i] }
-        wall = median(a, k); ref_wall = median(b, k); all_cpu = median(c, k); ref_cpu = median(d, k)
-        mid_ratio = median(e, k); mid_floor = median(g, k)
+        # Each column's median (median() sorts it: nothing reads the pairs after).
+        wall = median(w, k); ref_wall = median(rw, k); all_cpu = median(cpu, k); ref_cpu = median(rc, k)
+        mid_ratio = median(ratio, k); mid_floor = median(per_floor, k)
         budget = f == "bz2" ? " (budget: <= 1.00)" : ""
         of = k > 1 ? sprintf(", median of %d pairs (%s)", k, ratios) : ""
         shown = mid_ratio >= 0 ? sprintf("%.2f", mid_ratio) : "not timed (the reference took under 0.05 s)"
         printf "import .%s: %.1f s (%.0f records/s); %s same file: %.1f s; ratio %s%s%s\n", f, wall, n / wall, ref, ref_wall, shown, of, budget
-        printf "  CPU %.1f s = %s %.1f s + the import'"'"'s own %.1f s; %d-core floor %.1f s, wall / floor %.2f%s; peak RSS %.1f MB%s (goal: <= 32 MB, budget <= 64 MB)\n", all_cpu, ref, ref_cpu, all_cpu - ref_cpu, cores, all_cpu / cores, mid_floor, f == "bz2" ? " (budget: <= 1.20)" : "", r / 1024, (k > 1 ? ", the largest" : "") }' "$W/pairs.txt"
+        printf "  CPU %.1f s = %s %.1f s + the import's own %.1f s; %d-core floor %.1f s, wall / floor %.2f%s; peak RSS %.1f MB%s (goal: <= 32 MB, budget <= 64 MB)\n", all_cpu, ref, ref_cpu, all_cpu - ref_cpu, cores, all_cpu / cores, mid_floor, f == "bz2" ? " (budget: <= 1.20)" : "", r / 1024, (k > 1 ? ", the largest" : "") }
+EOF
   done
   db_bytes=$(du -sb "$DB/slkvdb" | cut -f1)
   awk -v d="$db_bytes" -v c="$(stat -c %s "$CSV")" 'BEGIN {
