@@ -1,6 +1,8 @@
 // bench_lookup: lookup figures on a database built from a W-Hat CSV.
 //   bench_lookup DB_DIR CSV BINARY [FCGI_HELLO]
-// 1. warm in-process Store lookups (name->key, key->name): median and p99;
+// 1. warm in-process Store lookups (name->key, key->name): median, p99 and
+//    the share over 10 us, beside CPU-only work as long and the stalls of
+//    this machine that set the tail of both;
 // 2. for reference, LevelDB's own Get of the same entries, LevelDB defaults;
 //    and one pread of a block at random places in the tables (the floor);
 // 3. the real binary as a FastCGI process: first answer of a fresh process
@@ -65,13 +67,21 @@ std::vector<Sample> PickSamples(const std::string& csv_path, size_t count) {
   return reservoir;
 }
 
+// The p99 budget, put the other way round: at most 1 % of lookups over it.
+constexpr double kTailBudgetUs = 10;
+
 struct Percentiles {
   double median_us, p99_us;
+  double mean_us;         // what sets how often the machine's stalls land in a sample
+  double over_budget_pct;  // share of samples over kTailBudgetUs
 };
 
 Percentiles Summarise(std::vector<double> us) {
   std::sort(us.begin(), us.end());
-  return {us[us.size() / 2], us[us.size() * 99 / 100]};
+  double sum = 0;
+  for (double u : us) sum += u;
+  const auto over = us.end() - std::upper_bound(us.begin(), us.end(), kTailBudgetUs);
+  return {us[us.size() / 2], us[us.size() * 99 / 100], sum / us.size(), 100.0 * over / us.size()};
 }
 
 template <typename Lookup>
@@ -88,10 +98,11 @@ Percentiles Time(const std::vector<Sample>& samples, Lookup lookup) {
 }
 
 // The machine's own tail: work that makes no system call and touches no
-// memory, as long as a median lookup, timed the same way. Interrupts and
-// the hypervisor delay it as they delay lookups; no lookup's p99 can be
-// better than this one's.
-Percentiles BusyReference(double median_us) {
+// memory, as long as the mean lookup, timed the same way. Interrupts and
+// the hypervisor delay it as they delay lookups, and as often (a stall
+// lands in a sample in proportion to its length: hence the mean, not the
+// median); no lookup's tail can be better than this one's.
+Percentiles BusyReference(double mean_us) {
   volatile uint64_t sink = 1;
   auto spin = [&sink](size_t steps) {
     uint64_t x = sink;
@@ -102,7 +113,7 @@ Percentiles BusyReference(double median_us) {
   auto start = Clock::now();
   spin(kCalibration);
   const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-  const size_t steps = std::max<size_t>(1, static_cast<size_t>(kCalibration * median_us / us));
+  const size_t steps = std::max<size_t>(1, static_cast<size_t>(kCalibration * mean_us / us));
   std::vector<double> timed;
   for (size_t i = 0; i < 4 * kSamples; ++i) {
     auto t = Clock::now();
@@ -110,6 +121,30 @@ Percentiles BusyReference(double median_us) {
     timed.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
   }
   return Summarise(std::move(timed));
+}
+
+// What delays those samples: a thread that only reads the clock for a
+// second sees the moments this machine does not run it (interrupts, the
+// hypervisor) as gaps between two readings.
+struct Stalls {
+  size_t per_second;
+  double median_us, longest_us;
+};
+
+Stalls ProbeStalls() {
+  constexpr double kStallUs = 10;
+  std::vector<double> gaps;
+  const auto start = Clock::now();
+  auto last = start;
+  while (last - start < std::chrono::seconds(1)) {
+    const auto now = Clock::now();
+    const double gap = std::chrono::duration<double, std::micro>(now - last).count();
+    if (gap > kStallUs) gaps.push_back(gap);
+    last = now;
+  }
+  if (gaps.empty()) return {0, 0, 0};
+  std::sort(gaps.begin(), gaps.end());
+  return {gaps.size(), gaps[gaps.size() / 2], gaps.back()};
 }
 
 long StatusField(pid_t pid, const char* field) {
@@ -193,13 +228,16 @@ int main(int argc, char** argv) {
     });
     if (wrong) Fail(std::to_string(wrong) + " sampled lookups not found or wrong");
     std::printf("%zu sampled records looked up both ways: every answer right\n", samples.size());
-    std::printf("store name->key, warm        median %6.2f us   p99 %6.2f us   (budget: median <= 4 us, p99 <= 10 us)\n",
-                by_name.median_us, by_name.p99_us);
-    std::printf("store key->name, warm        median %6.2f us   p99 %6.2f us\n", by_key.median_us,
-                by_key.p99_us);
-    auto busy = BusyReference(by_name.median_us);
-    std::printf("CPU-only work as long        median %6.2f us   p99 %6.2f us   (this machine's own tail, same run)\n",
-                busy.median_us, busy.p99_us);
+    std::printf("store name->key, warm        median %6.2f us   p99 %6.2f us   %4.2f %% over 10 us   (budget: median <= 4 us, p99 <= 10 us, i.e. <= 1 %% over)\n",
+                by_name.median_us, by_name.p99_us, by_name.over_budget_pct);
+    std::printf("store key->name, warm        median %6.2f us   p99 %6.2f us   %4.2f %% over 10 us\n",
+                by_key.median_us, by_key.p99_us, by_key.over_budget_pct);
+    auto busy = BusyReference(by_name.mean_us);
+    std::printf("CPU-only work, %5.2f us each  median %6.2f us   p99 %6.2f us   %4.2f %% over 10 us   (as long as the mean lookup: this machine's own tail, same run)\n",
+                by_name.mean_us, busy.median_us, busy.p99_us, busy.over_budget_pct);
+    const Stalls stalls = ProbeStalls();
+    std::printf("this machine stops a running thread %zu times a second, for %.0f us at the median (longest %.0f us): a sample of t us meets one with a chance of about t x %zu / 1,000,000\n",
+                stalls.per_second, stalls.median_us, stalls.longest_us, stalls.per_second);
   }
   {
     // Sharing one database between processes (docs/architecture.md): a
@@ -247,10 +285,10 @@ int main(int argc, char** argv) {
       raw->Get(leveldb::ReadOptions(), "k" + std::string(keys[i++ % keys.size()].bytes()), &value);
     });
     const char* how = pread ? "pread" : "mmap ";
-    std::printf("raw leveldb Get (%s), name entry  median %6.2f us   p99 %6.2f us   (reference, same run)\n",
-                how, by_name.median_us, by_name.p99_us);
-    std::printf("raw leveldb Get (%s), key entry   median %6.2f us   p99 %6.2f us\n", how,
-                by_key.median_us, by_key.p99_us);
+    std::printf("raw leveldb Get (%s), name entry  median %6.2f us   p99 %6.2f us   %4.2f %% over 10 us   (reference, same run)\n",
+                how, by_name.median_us, by_name.p99_us, by_name.over_budget_pct);
+    std::printf("raw leveldb Get (%s), key entry   median %6.2f us   p99 %6.2f us   %4.2f %% over 10 us\n", how,
+                by_key.median_us, by_key.p99_us, by_key.over_budget_pct);
     delete raw;
   }
 
